@@ -1,0 +1,86 @@
+"""Opens each device once per run, starting its emulator first for ``emu:NAME``.
+
+A device that cannot be opened is remembered as unreachable, so every test
+that needs it fails fast with the same :class:`DeviceUnreachable` instead of
+waiting out the connect timeout again; the run goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+from conformance import emulators
+from conformance.devices import client_for
+from conformance.devices.base import Device
+from conformance.devices.uri import DeviceSpec, parse_device
+from conformance.emulators.base import Emulator
+from conformance.emulators.hosting import EmulatorHost, Listening
+from conformance.errors import DeviceUnreachable
+
+
+@dataclass
+class Opened:
+    device: Device
+    emulator: Emulator | None = None
+    listening: Listening | None = None
+    errors_seen: int = 0
+
+
+@dataclass
+class DevicePool:
+    opened: dict[str, Opened] = field(default_factory=dict)
+    failed: dict[str, DeviceUnreachable] = field(default_factory=dict)
+    host: EmulatorHost | None = None
+
+    def get(self, spec: DeviceSpec) -> Opened:
+        if spec.uri in self.failed:
+            raise self.failed[spec.uri]
+        if spec.uri not in self.opened:
+            try:
+                self.opened[spec.uri] = self._open(spec)
+            except DeviceUnreachable as exc:
+                self.failed[spec.uri] = exc
+                raise
+        return self.opened[spec.uri]
+
+    def _open(self, spec: DeviceSpec) -> Opened:
+        if spec.link != "emu":
+            device = client_for(spec)
+            device.open()
+            return Opened(device)
+        assert spec.emulator is not None
+        how = emulators.EMULATED_DEVICES[spec.emulator]
+        cls = emulators.EMULATORS[how.emulator]
+        options: dict[str, object] = {"faults": spec.faults, "model": spec.model}
+        if "speed" in spec.params:
+            options["speed"] = float(spec.params["speed"])
+        if "address" in spec.params:
+            options["address"] = int(spec.params["address"])
+        emulator = cls(**options)  # type: ignore[arg-type]
+        if self.host is None:
+            self.host = EmulatorHost().start()
+        listening = self.host.serve(emulator, how.face, how.transport)
+        device = client_for(concrete_spec(spec, how.scheme, listening))
+        device.open()
+        return Opened(device, emulator, listening)
+
+    def close(self) -> None:
+        for opened in self.opened.values():
+            with contextlib.suppress(Exception):
+                opened.device.close()
+        self.opened.clear()
+        if self.host is not None:
+            self.host.close()
+            self.host = None
+
+
+def concrete_spec(spec: DeviceSpec, scheme: str, listening: Listening) -> DeviceSpec:
+    """The real-device spec of a running emulator, keeping the user's parameters."""
+    keep = {k: v for k, v in spec.params.items() if k in ("address", "timeout", "model")}
+    query = "&".join(f"{k}={v}" for k, v in keep.items())
+    where = listening.address
+    uri = f"{scheme}://{where}" + (f"?{query}" if query else "")
+    concrete = parse_device(uri)
+    return DeviceSpec(spec.uri, concrete.protocol, concrete.link, concrete.host, concrete.port,
+                      concrete.serial_port, concrete.params, spec.emulator, spec.faults)

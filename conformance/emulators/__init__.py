@@ -1,0 +1,42 @@
+"""Registry of the built-in emulators and of the ``emu:NAME`` devices they provide."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conformance.emulators.base import Emulator
+from conformance.emulators.camera import CameraEmulator
+
+#: emulator name -> class
+EMULATORS: dict[str, type[Emulator]] = {
+    CameraEmulator.name: CameraEmulator,
+}
+
+
+@dataclass(frozen=True)
+class EmulatedDevice:
+    """How ``emu:NAME`` is provided: which emulator, which face, on what."""
+
+    emulator: str
+    face: str
+    transport: str
+    scheme: str  # URI scheme of the device the suites then talk to
+
+
+#: ``emu:NAME`` -> how it is served.  Names missing here are not built yet.
+EMULATED_DEVICES: dict[str, EmulatedDevice] = {
+    "visca": EmulatedDevice("camera", "visca", "pty", "visca+serial"),
+    "visca-ip": EmulatedDevice("camera", "visca-ip", "udp", "visca-ip"),
+}
+
+#: aliases accepted by ``conformance emulate``
+ALIASES = {name: dev.emulator for name, dev in EMULATED_DEVICES.items()}
+
+
+def available() -> list[str]:
+    """``emu:NAME`` names that are built, in the order ``emu`` expands to."""
+    return list(EMULATED_DEVICES)
+
+
+def emulator_class(name: str) -> type[Emulator]:
+    return EMULATORS[ALIASES.get(name, name)]

@@ -1,0 +1,62 @@
+"""UDP datagrams to one peer (VISCA over IP)."""
+
+from __future__ import annotations
+
+import socket
+
+from conformance.errors import DeviceUnreachable
+from conformance.transports.base import DEFAULT_TIMEOUT, Transport
+from conformance.transcript import Transcript
+
+
+class UdpTransport(Transport):
+    kind = "message"
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        transcript: Transcript | None = None,
+    ) -> None:
+        super().__init__(timeout=timeout, transcript=transcript)
+        self.host, self.port = host, port
+        self._sock: socket.socket | None = None
+
+    @property
+    def address(self) -> str:
+        return f"udp://{self.host}:{self.port}"
+
+    def open(self) -> None:
+        try:
+            infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)
+            family, _, _, _, sockaddr = infos[0]
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+            sock.connect(sockaddr)
+        except OSError as exc:
+            raise DeviceUnreachable(f"cannot reach {self.address}: {exc}") from exc
+        self._sock = sock
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def _socket(self) -> socket.socket:
+        if self._sock is None:
+            raise DeviceUnreachable(f"{self.address} is not open")
+        return self._sock
+
+    def _write(self, data: bytes | str) -> None:
+        self._socket().send(data.encode() if isinstance(data, str) else data)
+
+    def _read(self, timeout: float) -> bytes | None:
+        sock = self._socket()
+        sock.settimeout(max(timeout, 1e-6))
+        try:
+            return sock.recv(65535)
+        except TimeoutError:
+            return None
+        except ConnectionRefusedError as exc:
+            raise DeviceUnreachable(f"{self.address}: port unreachable (ICMP)") from exc

@@ -1,0 +1,181 @@
+"""WebSocket links through the ``websockets`` library (its threading API).
+
+:class:`WebSocketClient` dials a server.  :class:`WebSocketListener` is the
+server side used when the device under test connects to us (an OCPP charging
+station dialling its CSMS): it waits, with a deadline, for the device.
+"""
+
+from __future__ import annotations
+
+import queue
+import ssl as ssl_module
+import threading
+from collections.abc import Callable, Sequence
+
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.http11 import Request, Response
+from websockets.sync.client import ClientConnection, connect
+from websockets.sync.server import Server, ServerConnection, serve
+from websockets.typing import Subprotocol
+
+from conformance.errors import DeviceUnreachable
+from conformance.transports.base import DEFAULT_TIMEOUT, Transport
+from conformance.transcript import Transcript
+
+ProcessRequest = Callable[[ServerConnection, Request], Response | None]
+
+
+class _WebSocketTransport(Transport):
+    kind = "message"
+    _conn: ClientConnection | ServerConnection | None = None
+
+    @property
+    def subprotocol(self) -> str | None:
+        return self._conn.subprotocol if self._conn is not None else None
+
+    def _connection(self) -> ClientConnection | ServerConnection:
+        if self._conn is None:
+            raise DeviceUnreachable(f"{self.address} is not connected")
+        return self._conn
+
+    def _write(self, data: bytes | str) -> None:
+        try:
+            self._connection().send(data)
+        except ConnectionClosed as exc:
+            raise DeviceUnreachable(f"{self.address} closed the connection: {exc}") from exc
+
+    def _read(self, timeout: float) -> bytes | str | None:
+        try:
+            return self._connection().recv(timeout=timeout)
+        except TimeoutError:
+            return None
+        except ConnectionClosed as exc:
+            raise DeviceUnreachable(f"{self.address} closed the connection: {exc}") from exc
+
+
+class WebSocketClient(_WebSocketTransport):
+    def __init__(
+        self,
+        url: str,
+        *,
+        subprotocols: Sequence[str] = (),
+        headers: dict[str, str] | None = None,
+        ssl: ssl_module.SSLContext | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = 10.0,
+        transcript: Transcript | None = None,
+    ) -> None:
+        super().__init__(timeout=timeout, transcript=transcript)
+        self.url = url
+        self.subprotocols = [Subprotocol(p) for p in subprotocols]
+        self.headers = headers or {}
+        self.ssl = ssl
+        self.connect_timeout = connect_timeout
+
+    @property
+    def address(self) -> str:
+        return self.url.split("@")[-1] if "@" in self.url else self.url
+
+    def open(self) -> None:
+        try:
+            self._conn = connect(
+                self.url,
+                subprotocols=self.subprotocols or None,
+                additional_headers=self.headers,
+                ssl=self.ssl,
+                open_timeout=self.connect_timeout,
+                close_timeout=self.timeout,
+                proxy=None,
+            )
+        except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
+            raise DeviceUnreachable(f"cannot connect to {self.address}: {exc}") from exc
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class WebSocketListener(_WebSocketTransport):
+    """Listens on *host*:*port* and takes the first connection that passes
+    *process_request* (which may check a path, a station id or credentials)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        subprotocols: Sequence[str] = (),
+        process_request: ProcessRequest | None = None,
+        ssl: ssl_module.SSLContext | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        accept_timeout: float = 60.0,
+        transcript: Transcript | None = None,
+    ) -> None:
+        super().__init__(timeout=timeout, transcript=transcript)
+        self.host, self.port = host, port
+        self.subprotocols = [Subprotocol(p) for p in subprotocols]
+        self.process_request = process_request
+        self.ssl = ssl
+        self.accept_timeout = accept_timeout
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+        self._incoming: queue.Queue[ServerConnection] = queue.Queue()
+        self._done = threading.Event()
+
+    @property
+    def address(self) -> str:
+        scheme = "wss" if self.ssl else "ws"
+        return f"{scheme}://{self.host}:{self.port} (listening)"
+
+    def listen(self) -> None:
+        """Bind the port; :meth:`accept` then waits for the device."""
+        try:
+            self._server = serve(
+                self._handler,
+                self.host,
+                self.port,
+                subprotocols=self.subprotocols or None,
+                process_request=self.process_request,
+                ssl=self.ssl,
+                close_timeout=self.timeout,
+            )
+        except OSError as exc:
+            raise DeviceUnreachable(f"cannot listen on {self.host}:{self.port}: {exc}") from exc
+        self.port = self._server.socket.getsockname()[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"ws-listen-{self.port}", daemon=True
+        )
+        self._thread.start()
+
+    def _handler(self, conn: ServerConnection) -> None:
+        self._incoming.put(conn)
+        # Keep the connection open until the transport is closed or replaced.
+        while not self._done.is_set() and conn.state.name == "OPEN":
+            self._done.wait(0.2)
+
+    def accept(self, timeout: float | None = None) -> None:
+        wait = self.accept_timeout if timeout is None else timeout
+        try:
+            self._conn = self._incoming.get(timeout=wait)
+        except queue.Empty:
+            raise DeviceUnreachable(
+                f"no device connected to {self.address} within {wait:.1f} s"
+            ) from None
+
+    def open(self) -> None:
+        if self._server is None:
+            self.listen()
+        self.accept()
+
+    def close(self) -> None:
+        self._done.set()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._server is not None:
+            self._server.shutdown()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

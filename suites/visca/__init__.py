@@ -1,0 +1,1 @@
+"""VISCA suites (AVer VISCA spec rev 3.4), over serial, TCP or VISCA over IP."""
