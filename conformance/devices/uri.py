@@ -83,9 +83,10 @@ EXAMPLES: dict[str, str] = {
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class DeviceSpec:
-    """One parsed ``--device`` URI."""
+    """One parsed ``--device`` URI.  Its repr masks secrets, since test
+    parameters end up in reports."""
 
     uri: str
     protocol: str
@@ -131,11 +132,16 @@ class DeviceSpec:
         """Short name for test ids."""
         return self.masked
 
+    def __repr__(self) -> str:
+        return f"DeviceSpec({self.masked!r})"
+
+    __str__ = __repr__
+
 
 def mask_uri(uri: str) -> str:
     masked = re.sub(r"(://[^/@:?]*:)[^/@?]*@", r"\1***@", uri)
     return re.sub(
-        r"([?&](?:%s)=)[^&]*" % "|".join(sorted(SECRET_PARAMS)),
+        r"([?&](?:{})=)[^&]*".format("|".join(sorted(SECRET_PARAMS))),
         r"\1***",
         masked,
         flags=re.IGNORECASE,
@@ -255,9 +261,9 @@ def parse_device(uri: str, *, check_serial_exists: bool = True) -> DeviceSpec:
     if link == "serial":
         if not body:
             raise _fail(uri, "missing serial port (e.g. visca+serial:///dev/ttyUSB0)")
-        if "://" not in body and body.startswith("/") and check_serial_exists:
-            if not os.path.exists(body):
-                raise _fail(uri, f"serial port {body} does not exist")
+        local = "://" not in body and body.startswith("/")
+        if local and check_serial_exists and not os.path.exists(body):
+            raise _fail(uri, f"serial port {body} does not exist")
         return DeviceSpec(uri, protocol, link, serial_port=body, params=params)
     if "/" in body.rstrip("/"):
         raise _fail(uri, f"unexpected path in {body!r}")
@@ -306,5 +312,6 @@ def known_schemes() -> list[str]:
     out = []
     for protocol, links in LINKS.items():
         for link in links:
-            out.append(protocol if (protocol, link) == ("visca-ip", "udp") else f"{protocol}+{link}")
+            bare = (protocol, link) == ("visca-ip", "udp")
+            out.append(protocol if bare else f"{protocol}+{link}")
     return out

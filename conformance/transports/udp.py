@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 
 from conformance.errors import DeviceUnreachable
-from conformance.transports.base import DEFAULT_TIMEOUT, Transport
 from conformance.transcript import Transcript
+from conformance.transports.base import DEFAULT_TIMEOUT, Transport
 
 
 class UdpTransport(Transport):

@@ -19,8 +19,8 @@ from websockets.sync.server import Server, ServerConnection, serve
 from websockets.typing import Subprotocol
 
 from conformance.errors import DeviceUnreachable
-from conformance.transports.base import DEFAULT_TIMEOUT, Transport
 from conformance.transcript import Transcript
+from conformance.transports.base import DEFAULT_TIMEOUT, Transport
 
 ProcessRequest = Callable[[ServerConnection, Request], Response | None]
 

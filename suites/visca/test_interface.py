@@ -45,10 +45,11 @@ def test_version_inq_reports_identity(device: ViscaDevice) -> None:
     """``8x 09 00 02 FF`` is answered ``y0 50 GG GG HH HH JJ JJ KK FF``."""
     request = device.build("Version_Inq")
     (reply,) = device.request(request, requirement=VERSION_INQ.ref)
-    expected = "y0 50 GG GG HH HH JJ JJ KK FF with y0 = " + f"{visca.reply_address(device.address):02X}"
-    expect(reply.decoded.name == "Version_Inq reply" and reply.data[0] == visca.reply_address(
-        device.address), "not a Version_Inq answer from the addressed camera",
-        requirement=VERSION_INQ.ref, sent=request, received=reply.data, expected=expected)
+    y0 = visca.reply_address(device.address)
+    expect(reply.decoded.name == "Version_Inq reply" and reply.data[0] == y0,
+           "not a Version_Inq answer from the addressed camera", requirement=VERSION_INQ.ref,
+           sent=request, received=reply.data,
+           expected=f"y0 50 GG GG HH HH JJ JJ KK FF with y0 = {y0:02X}")
     expect_within(reply.latency, device.reply_timeout, requirement=VERSION_INQ.ref, sent=request,
                   received=reply.data)
     fields = reply.decoded.fields

