@@ -44,7 +44,7 @@ lint: $(STAMP)
 
 ## bench: speed and memory benchmarks, printed side by side with their baselines
 bench: install
-	$(BIN)/python -m pytest tests/bench -q -s -p no:cacheprovider
+	$(BIN)/python -m tests.bench
 
 clean:
 	rm -rf $(VENV) reports/allure/node_modules allure-results allure-report allure-report-history.jsonl
