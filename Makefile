@@ -37,10 +37,12 @@ demo: install
 ## test: the framework's own tests plus ruff
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## bench: speed and memory benchmarks, printed side by side with their baselines
 bench: install

@@ -87,13 +87,16 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace("=", "\\=").replace(":", "\\:")
 
 
-def write_environment(results_dir: Path, devices: Iterable[DeviceSpec],
-                      info: dict[str, dict[str, object]]) -> None:
+def write_environment(
+    results_dir: Path, devices: Iterable[DeviceSpec], info: dict[str, dict[str, object]]
+) -> None:
     """``environment.properties``: device URIs (secrets masked), model, what
     suites read from the device (firmware...), framework version."""
-    lines = [f"framework.version={__version__}",
-             f"python={platform.python_version()}",
-             f"platform={_escape(platform.platform())}"]
+    lines = [
+        f"framework.version={__version__}",
+        f"python={platform.python_version()}",
+        f"platform={_escape(platform.platform())}",
+    ]
     for n, spec in enumerate(devices, 1):
         lines.append(f"device.{n}={_escape(spec.masked)}")
         if spec.model:

@@ -68,8 +68,9 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         cls = emulators.emulator_class(name)
     except KeyError:
         known = sorted(set(emulators.EMULATORS) | set(emulators.ALIASES))
-        raise UsageError(f"conformance emulate: unknown emulator {name!r} "
-                         f"(known: {', '.join(known)})") from None
+        raise UsageError(
+            f"conformance emulate: unknown emulator {name!r} (known: {', '.join(known)})"
+        ) from None
     plan: list[tuple[str, str, str, int]] = []  # face, transport, host, port
     faces = cls.FACES
     for transport, where in (("tcp", args.tcp), ("udp", args.udp)):
@@ -80,8 +81,11 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         plan.append((_face_for(name, faces, "pty"), "pty", "", 0))
     if not plan:
         plan = _default_plan(name)
-    options: dict[str, object] = {"faults": args.fault or [], "speed": args.speed,
-                                  "model": args.model}
+    options: dict[str, object] = {
+        "faults": args.fault or [],
+        "speed": args.speed,
+        "model": args.model,
+    }
     if args.address is not None:
         options["address"] = args.address
     try:
@@ -98,11 +102,20 @@ def cmd_emulate(args: argparse.Namespace) -> int:
             try:
                 listening.append(host.serve(emulator, face, transport, bind or "127.0.0.1", port))
             except OSError as exc:
-                raise UsageError(f"conformance emulate: cannot serve {face} on {transport} "
-                                 f"{bind}:{port}: {exc.strerror or exc}") from None
-        print(json.dumps({"event": "listening", "emulator": cls.name,
-                          "endpoints": [_endpoint_json(item) for item in listening]}),
-              flush=True)
+                raise UsageError(
+                    f"conformance emulate: cannot serve {face} on {transport} "
+                    f"{bind}:{port}: {exc.strerror or exc}"
+                ) from None
+        print(
+            json.dumps(
+                {
+                    "event": "listening",
+                    "emulator": cls.name,
+                    "endpoints": [_endpoint_json(item) for item in listening],
+                }
+            ),
+            flush=True,
+        )
         while not stop.wait(0.5):
             pass
     finally:
@@ -120,8 +133,9 @@ def _face_for(name: str, faces: dict[str, tuple[str, ...]], transport: str) -> s
 
 
 def _default_plan(name: str) -> list[tuple[str, str, str, int]]:
-    devices = [d for key, d in emulators.EMULATED_DEVICES.items()
-               if key == name or (d.emulator == name)]
+    devices = [
+        d for key, d in emulators.EMULATED_DEVICES.items() if key == name or (d.emulator == name)
+    ]
     plan = []
     for dev in devices:
         port = 52381 if dev.face == "visca-ip" else 0
@@ -133,8 +147,9 @@ def _endpoint_json(item: Listening) -> dict[str, str]:
     out = item.as_json()
     for dev in emulators.EMULATED_DEVICES.values():
         if dev.face == item.face:
-            scheme = dev.scheme if item.transport != "tcp" else dev.scheme.replace("+serial",
-                                                                                    "+tcp")
+            scheme = (
+                dev.scheme if item.transport != "tcp" else dev.scheme.replace("+serial", "+tcp")
+            )
             out["device"] = f"{scheme}://{item.address}"
             break
     return out
@@ -157,77 +172,142 @@ def _not_built(name: str) -> int:
 
 # ------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="conformance", description="Protocol conformance and fuzz testing: "
-                     "run suites, start emulators, render reports, decode messages, analyze "
-                     "captures, fuzz devices and check AT-command transcripts.")
+    parser = _Parser(
+        prog="conformance",
+        description="Protocol conformance and fuzz testing: "
+        "run suites, start emulators, render reports, decode messages, analyze "
+        "captures, fuzz devices and check AT-command transcripts.",
+    )
     parser.add_argument("--version", action="version", version=f"conformance {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser(
-        "run", help="run the conformance suites against devices (pytest with defaults)",
+        "run",
+        help="run the conformance suites against devices (pytest with defaults)",
         description="Run the suites for every --device (default: emu, all built-in "
         "emulators).  Allure results go to ./allure-results, replacing the previous run "
-        "unless --keep-results.  Arguments after the options go to pytest.")
-    run.add_argument("--device", action="append", metavar="URI",
-                     help="device URI (repeatable); see the README for the grammar")
-    run.add_argument("--results", default=DEFAULT_RESULTS, metavar="DIR",
-                     help="Allure results directory (default: %(default)s)")
-    run.add_argument("--keep-results", action="store_true",
-                     help="add to the results directory instead of replacing it")
+        "unless --keep-results.  Arguments after the options go to pytest.",
+    )
+    run.add_argument(
+        "--device",
+        action="append",
+        metavar="URI",
+        help="device URI (repeatable); see the README for the grammar",
+    )
+    run.add_argument(
+        "--results",
+        default=DEFAULT_RESULTS,
+        metavar="DIR",
+        help="Allure results directory (default: %(default)s)",
+    )
+    run.add_argument(
+        "--keep-results",
+        action="store_true",
+        help="add to the results directory instead of replacing it",
+    )
     run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
     run.set_defaults(func=cmd_run)
 
     emulate = sub.add_parser(
-        "emulate", help="start a built-in emulator until interrupted",
+        "emulate",
+        help="start a built-in emulator until interrupted",
         description="Start an emulator and print one JSON line saying where it listens "
-        "(and the --device URI to reach it).  Runs until SIGINT or SIGTERM.")
-    emulate.add_argument("name", help="emulator: " + ", ".join(
-        sorted(set(emulators.EMULATORS) | set(emulators.ALIASES))))
-    emulate.add_argument("--tcp", action="append", type=_host_port, metavar="HOST:PORT",
-                         help="serve the byte-stream protocol on TCP")
-    emulate.add_argument("--udp", action="append", type=_host_port, metavar="HOST:PORT",
-                         help="serve the datagram protocol (VISCA over IP) on UDP")
+        "(and the --device URI to reach it).  Runs until SIGINT or SIGTERM.",
+    )
+    emulate.add_argument(
+        "name",
+        help="emulator: " + ", ".join(sorted(set(emulators.EMULATORS) | set(emulators.ALIASES))),
+    )
+    emulate.add_argument(
+        "--tcp",
+        action="append",
+        type=_host_port,
+        metavar="HOST:PORT",
+        help="serve the byte-stream protocol on TCP",
+    )
+    emulate.add_argument(
+        "--udp",
+        action="append",
+        type=_host_port,
+        metavar="HOST:PORT",
+        help="serve the datagram protocol (VISCA over IP) on UDP",
+    )
     emulate.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal")
     emulate.add_argument("--model", help="model profile to emulate")
-    emulate.add_argument("--fault", action="append", metavar="NAME",
-                         help="switch on a fault (repeatable)")
-    emulate.add_argument("--speed", type=float, default=1.0,
-                         help="time compression: emulated seconds per real second")
+    emulate.add_argument(
+        "--fault", action="append", metavar="NAME", help="switch on a fault (repeatable)"
+    )
+    emulate.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="time compression: emulated seconds per real second",
+    )
     emulate.add_argument("--address", type=int, help="device address")
     emulate.set_defaults(func=cmd_emulate)
 
     report = sub.add_parser(
-        "report", help="render Allure results as an HTML report (Allure 3, offline)",
+        "report",
+        help="render Allure results as an HTML report (Allure 3, offline)",
         description="Render RESULTS_DIR with Allure 3 into OUT, keeping the history of "
-        "earlier runs beside it.  Needs no network.")
+        "earlier runs beside it.  Needs no network.",
+    )
     report.add_argument("results", nargs="?", default=DEFAULT_RESULTS, metavar="RESULTS_DIR")
     report.add_argument("-o", "--output", default=DEFAULT_REPORT, metavar="OUT")
-    report.add_argument("--single-file", action="store_true",
-                        help="one self-contained HTML file that opens from disk")
+    report.add_argument(
+        "--single-file",
+        action="store_true",
+        help="one self-contained HTML file that opens from disk",
+    )
     report.set_defaults(func=cmd_report)
 
     later = {
-        "decode": ("decode protocol messages given as hex",
-                   [("--protocol", {"choices": ["visca", "visca-ip", "pelco-d", "pelco-p"]}),
-                    ("--json", {"action": "store_true"}), ("hex", {"nargs": "*"})]),
-        "analyze": ("analyze a packet capture (pcap/pcapng) or serial log",
-                    [("capture", {}), ("--json", {"action": "store_true"}),
-                     ("--allure", {"metavar": "DIR"}), ("--port", {"metavar": "P=N,..."})]),
-        "fuzz": ("run a fuzzing campaign against a device",
-                 [("--device", {"metavar": "URI"}), ("--protocol", {}),
-                  ("--max-cases", {"type": int}), ("--duration", {}), ("--seed", {}),
-                  ("--corpus", {"metavar": "DIR"}), ("--workers", {"type": int}),
-                  ("--db", {"metavar": "URL"})]),
-        "replay": ("re-run one fuzz finding against a device",
-                   [("finding", {}), ("--device", {"metavar": "URI"})]),
-        "check-transcript": ("check a recorded AT-command log against a module's manual",
-                             [("log", {}), ("--module", {"default": "bc26"}),
-                              ("--json", {"action": "store_true"})]),
+        "decode": (
+            "decode protocol messages given as hex",
+            [
+                ("--protocol", {"choices": ["visca", "visca-ip", "pelco-d", "pelco-p"]}),
+                ("--json", {"action": "store_true"}),
+                ("hex", {"nargs": "*"}),
+            ],
+        ),
+        "analyze": (
+            "analyze a packet capture (pcap/pcapng) or serial log",
+            [
+                ("capture", {}),
+                ("--json", {"action": "store_true"}),
+                ("--allure", {"metavar": "DIR"}),
+                ("--port", {"metavar": "P=N,..."}),
+            ],
+        ),
+        "fuzz": (
+            "run a fuzzing campaign against a device",
+            [
+                ("--device", {"metavar": "URI"}),
+                ("--protocol", {}),
+                ("--max-cases", {"type": int}),
+                ("--duration", {}),
+                ("--seed", {}),
+                ("--corpus", {"metavar": "DIR"}),
+                ("--workers", {"type": int}),
+                ("--db", {"metavar": "URL"}),
+            ],
+        ),
+        "replay": (
+            "re-run one fuzz finding against a device",
+            [("finding", {}), ("--device", {"metavar": "URI"})],
+        ),
+        "check-transcript": (
+            "check a recorded AT-command log against a module's manual",
+            [("log", {}), ("--module", {"default": "bc26"}), ("--json", {"action": "store_true"})],
+        ),
     }
     for name, (text, arguments) in later.items():
-        cmd = sub.add_parser(name, help=f"{text} (not available yet)",
-                             description=f"{text.capitalize()}.  Not available in this "
-                             "version yet: it exits with status 2.")
+        cmd = sub.add_parser(
+            name,
+            help=f"{text} (not available yet)",
+            description=f"{text.capitalize()}.  Not available in this "
+            "version yet: it exits with status 2.",
+        )
         for flag, kwargs in arguments:
             cmd.add_argument(flag, **kwargs)  # type: ignore[arg-type]
         cmd.set_defaults(func=lambda _args, _name=name: _not_built(_name))

@@ -115,10 +115,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if specs:
         metafunc.parametrize("device", specs, ids=[s.id for s in specs], indirect=True)
     else:
-        reason = (f"no --device for protocol {protocol!r}: give "
-                  f"{EXAMPLES.get(protocol, 'a matching device URI')}")
-        metafunc.parametrize("device", [pytest.param(None, marks=pytest.mark.skip(reason=reason))],
-                             ids=[f"no-{protocol}-device"], indirect=True)
+        reason = (
+            f"no --device for protocol {protocol!r}: give "
+            f"{EXAMPLES.get(protocol, 'a matching device URI')}"
+        )
+        metafunc.parametrize(
+            "device",
+            [pytest.param(None, marks=pytest.mark.skip(reason=reason))],
+            ids=[f"no-{protocol}-device"],
+            indirect=True,
+        )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -149,7 +155,7 @@ def device(request: pytest.FixtureRequest) -> Iterator[Device]:
     transcript.note("test starts")
     yield dev
     if opened.emulator is not None and len(opened.emulator.internal_errors) > opened.errors_seen:
-        new = opened.emulator.internal_errors[opened.errors_seen:]
+        new = opened.emulator.internal_errors[opened.errors_seen :]
         opened.errors_seen = len(opened.emulator.internal_errors)
         raise FrameworkError(f"emulator {spec.emulator} failed internally:\n" + new[-1])
 
@@ -161,11 +167,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call" or (report.when == "setup" and report.failed):
         for transcript in item.stash.get(transcripts_key, []):
             if len(transcript):
-                allure.attach(transcript.render(), name=f"transcript {transcript.name}",
-                              attachment_type=allure.attachment_type.TEXT)
+                allure.attach(
+                    transcript.render(),
+                    name=f"transcript {transcript.name}",
+                    attachment_type=allure.attachment_type.TEXT,
+                )
                 if report.failed:
-                    report.sections.append((f"transcript {transcript.name}",
-                                            transcript.render()))
+                    report.sections.append((f"transcript {transcript.name}", transcript.render()))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

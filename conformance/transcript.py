@@ -82,8 +82,10 @@ class Transcript:
                 continue
             decoded = self.decode(r.data)
             extra = "  ".join(part for part in (decoded, r.note) if part)
-            lines.append(f"{stamp} {offset} {r.direction}  {hexs(r.data)}" + (
-                f"    {extra}" if extra else ""))
+            lines.append(
+                f"{stamp} {offset} {r.direction}  {hexs(r.data)}"
+                + (f"    {extra}" if extra else "")
+            )
         return "\n".join(lines) + "\n"
 
     def __len__(self) -> int:

@@ -58,16 +58,15 @@ def _fields_for(row: table.Row) -> list[Field[Any, Any]]:
             while j < len(body) and all(ch in HEX for ch in body[j]):
                 j += 1
             default = bytes(int(t, 16) for t in body[i:j])
-            fields.append(XStrFixedLenField("code" if run == 0 else f"code{run + 1}", default,
-                                            length=j - i))
+            fields.append(
+                XStrFixedLenField("code" if run == 0 else f"code{run + 1}", default, length=j - i)
+            )
             run += 1
             i = j
             continue
         letter = letters[0]
         j = i
-        while j < len(body) and [ch for ch in body[j] if ch not in HEX] == [letter] * len(
-            letters
-        ):
+        while j < len(body) and [ch for ch in body[j] if ch not in HEX] == [letter] * len(letters):
             j += 1
         name = row.params.get(letter, letter.lower())
         fields.append(NibblesField(name, letter, body[i:j]))
@@ -170,8 +169,8 @@ def _address_kind(address: int) -> str:
         return "broadcast"
     if address & 0x80 == 0:
         return "invalid"
-    if address & 0x70 == 0:
-        return "command"
+    if address & 0xF0 == 0x80:  # §3.1: receiver addresses 1..7
+        return "command" if 1 <= address & 0x0F <= 7 else "invalid"
     return "reply" if address & 0x0F == 0 else "invalid"
 
 
@@ -184,8 +183,12 @@ def _address_fits(token: str, address: int) -> bool:
 
 
 def _is_inquiry_answer(data: bytes) -> bool:
-    return (len(data) > 3 and _address_kind(data[0]) == "reply" and data[1] == 0x50
-            and data[-1] == table.TERMINATOR)
+    return (
+        len(data) > 3
+        and _address_kind(data[0]) == "reply"
+        and data[1] == 0x50
+        and data[-1] == table.TERMINATOR
+    )
 
 
 def match_row(data: bytes, request: table.Row | None = None) -> table.Row | None:
@@ -237,8 +240,9 @@ def build_reply(request: table.Row, camera: int = 1, **params: int) -> bytes:
     assert request.reply is not None, request.name
     letters = {v: k for k, v in request.params.items()}
     values = {letters.get(key, key): value for key, value in params.items()}
-    address = reply_address(camera) if request.reply.address == "y0" else int(
-        request.reply.address, 16)
+    address = (
+        reply_address(camera) if request.reply.address == "y0" else int(request.reply.address, 16)
+    )
     return bytes([address]) + request.reply.build(values)
 
 
@@ -280,8 +284,11 @@ def decode(data: bytes, request: bytes | None = None) -> Decoded:
         if not problems:
             problems.append("matches no row of the VISCA table (§3.2.1)")
         return Decoded("visca", "unknown", fields, problems, bytes(data))
-    notation = row.reply if (row is request_row and row.reply is not None
-                             and _address_kind(data[0]) != "command") else row.packet
+    notation = (
+        row.reply
+        if (row is request_row and row.reply is not None and _address_kind(data[0]) != "command")
+        else row.packet
+    )
     name = f"{row.name} reply" if notation is not row.packet else row.name
     values = notation.match(data[1:]) or {}
     for letter, value in values.items():

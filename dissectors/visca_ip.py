@@ -42,8 +42,11 @@ RESET = b"\x01"
 CONTROL_ACK = b"\x01"
 SEQUENCE_ERROR = b"\x0f\x01"  # abnormality in sequence number
 MESSAGE_TYPE_ERROR = b"\x0f\x02"  # abnormality in message type
-CONTROL_PAYLOADS = {RESET: "RESET", SEQUENCE_ERROR: "Sequence_Error",
-                    MESSAGE_TYPE_ERROR: "Message_Type_Error"}
+CONTROL_PAYLOADS = {
+    RESET: "RESET",
+    SEQUENCE_ERROR: "Sequence_Error",
+    MESSAGE_TYPE_ERROR: "Message_Type_Error",
+}
 
 
 class VISCA_IP(Packet):
@@ -68,8 +71,7 @@ class VISCA_IP(Packet):
         return struct.pack(">I", self.sequence)
 
     def answers(self, other: Packet) -> int:
-        if not isinstance(other, VISCA_IP) or other.payload_type not in (COMMAND, INQUIRY,
-                                                                          CONTROL):
+        if not isinstance(other, VISCA_IP) or other.payload_type not in (COMMAND, INQUIRY, CONTROL):
             return 0
         if self.sequence != other.sequence:
             return 0
@@ -104,8 +106,10 @@ def decode(data: bytes, request: bytes | None = None) -> Decoded:
     except ValueError as exc:
         return Decoded("visca-ip", "unknown", {}, [f"{exc} (§3.2.4)"], bytes(data))
     fields: dict[str, Any] = {
-        "payload_type": ptype, "payload_type_name": PAYLOAD_TYPES.get(ptype, "unknown"),
-        "payload_length": length, "sequence": seq,
+        "payload_type": ptype,
+        "payload_type_name": PAYLOAD_TYPES.get(ptype, "unknown"),
+        "payload_length": length,
+        "sequence": seq,
     }
     problems = []
     if ptype not in PAYLOAD_TYPES:
@@ -117,9 +121,13 @@ def decode(data: bytes, request: bytes | None = None) -> Decoded:
     inner: Decoded | None = None
     name = PAYLOAD_TYPES.get(ptype, "unknown")
     if ptype in (CONTROL, CONTROL_REPLY):
-        name = CONTROL_PAYLOADS.get(payload, "ACK" if ptype == CONTROL_REPLY else name)
-        if ptype == CONTROL_REPLY and payload == CONTROL_ACK:
+        known = (RESET,) if ptype == CONTROL else (CONTROL_ACK, SEQUENCE_ERROR, MESSAGE_TYPE_ERROR)
+        if payload not in known:
+            problems.append(f"unknown {name.lower()} payload {payload.hex(' ').upper()} (§3.2.4)")
+        elif ptype == CONTROL_REPLY and payload == CONTROL_ACK:
             name = "Control ACK"
+        else:
+            name = CONTROL_PAYLOADS[payload]
     elif ptype in (COMMAND, INQUIRY, REPLY, DEVICE_SETTING):
         inner_request = None
         if request is not None and len(request) > HEADER_LEN:

@@ -63,11 +63,15 @@ def row(
 #: Requests from the controller (§3.2.1).
 COMMANDS: tuple[Row, ...] = (
     row("IF_Clear", "8x 01 00 01 FF", "command", "Interface", reply="y0 50 FF"),
-    row("IF_Clear(broadcast)", "88 01 00 01 FF", "broadcast", "Interface",
-        reply="88 01 00 01 FF"),
-    row("Version_Inq", "8x 09 00 02 FF", "inquiry", "Interface",
+    row("IF_Clear(broadcast)", "88 01 00 01 FF", "broadcast", "Interface", reply="88 01 00 01 FF"),
+    row(
+        "Version_Inq",
+        "8x 09 00 02 FF",
+        "inquiry",
+        "Interface",
         reply="y0 50 GG GG HH HH JJ JJ KK FF",
-        params={"G": "vendor_id", "H": "model_id", "J": "version", "K": "max_socket"}),
+        params={"G": "vendor_id", "H": "model_id", "J": "version", "K": "max_socket"},
+    ),
 )
 
 #: Generic replies (Sony VISCA core; ``z`` is the socket number).
@@ -77,11 +81,18 @@ REPLIES: tuple[Row, ...] = (
     row("Message_Length_Error", "y0 60 01 FF", "reply", "Error", section="§3.1"),
     row("Syntax_Error", "y0 60 02 FF", "reply", "Error", section="§3.1"),
     row("Command_Buffer_Full", "y0 60 03 FF", "reply", "Error", section="§3.1"),
-    row("Command_Canceled", "y0 6z 04 FF", "reply", "Error", params={"z": "socket"},
-        section="§3.1"),
+    row(
+        "Command_Canceled", "y0 6z 04 FF", "reply", "Error", params={"z": "socket"}, section="§3.1"
+    ),
     row("No_Socket", "y0 6z 05 FF", "reply", "Error", params={"z": "socket"}, section="§3.1"),
-    row("Command_Not_Executable", "y0 6z 41 FF", "reply", "Error", params={"z": "socket"},
-        section="§3.1"),
+    row(
+        "Command_Not_Executable",
+        "y0 6z 41 FF",
+        "reply",
+        "Error",
+        params={"z": "socket"},
+        section="§3.1",
+    ),
 )
 
 BY_NAME: dict[str, Row] = {r.name: r for r in COMMANDS + REPLIES}

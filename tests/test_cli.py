@@ -22,10 +22,12 @@ from tests.conftest import allure_results
 CLI = [sys.executable, "-m", "conformance.cli"]
 
 
-def run_cli(*args: str, cwd: Path | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd,
-                          check=False)
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False
+    )
 
 
 @pytest.mark.parametrize(
@@ -52,16 +54,19 @@ def test_bad_input_is_one_line_and_non_zero(args: list[str], message: str) -> No
 
 
 @pytest.mark.parametrize("command", ["decode", "analyze", "fuzz", "replay", "check-transcript"])
-def test_commands_not_built_yet_say_so_and_exit_2(command: str,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_commands_not_built_yet_say_so_and_exit_2(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     extra = {"analyze": ["cap.pcap"], "replay": ["f.json"], "check-transcript": ["log.txt"]}
     assert main([command, *extra.get(command, [])]) == 2
     said = capsys.readouterr().err.strip()
     assert said == f"conformance {command}: not available in this version yet"
 
 
-@pytest.mark.parametrize("command", ["run", "emulate", "decode", "report", "analyze", "fuzz",
-                                     "replay", "check-transcript"])
+@pytest.mark.parametrize(
+    "command",
+    ["run", "emulate", "decode", "report", "analyze", "fuzz", "replay", "check-transcript"],
+)
 def test_every_subcommand_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main([command, "--help"])
@@ -85,9 +90,12 @@ def _read_line(proc: subprocess.Popen[str], deadline: float) -> str:
 
 
 def test_emulate_prints_where_it_listens_and_serves_until_interrupted() -> None:
-    proc = subprocess.Popen([*CLI, "emulate", "camera", "--tcp", "127.0.0.1:0", "--udp",
-                             "127.0.0.1:0", "--pty"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*CLI, "emulate", "camera", "--tcp", "127.0.0.1:0", "--udp", "127.0.0.1:0", "--pty"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = json.loads(_read_line(proc, time.monotonic() + 30))
         assert line["event"] == "listening" and line["emulator"] == "camera"
@@ -98,8 +106,10 @@ def test_emulate_prints_where_it_listens_and_serves_until_interrupted() -> None:
         assert where["pty"]["device"] == f"visca+serial://{where['pty']['address']}"
         framer = TerminatorFramer(b"\xff", 16)
         host, port = where["tcp"]["address"].rsplit(":", 1)
-        for transport in (TcpTransport(host, int(port), timeout=5),
-                          SerialTransport(where["pty"]["address"], timeout=5)):
+        for transport in (
+            TcpTransport(host, int(port), timeout=5),
+            SerialTransport(where["pty"]["address"], timeout=5),
+        ):
             with transport:
                 transport.send(visca.build("IF_Clear"))
                 assert transport.recv_frame(framer) == bytes.fromhex("90 50 FF")
@@ -137,8 +147,9 @@ def test_run_writes_results_that_report_can_render(tmp_path: Path) -> None:
 
 
 def test_run_exit_status_follows_the_verdicts(tmp_path: Path) -> None:
-    proc = run_cli("run", "--device", "emu:visca?fault=version_short", "--results", "res", "-q",
-                   cwd=tmp_path)
+    proc = run_cli(
+        "run", "--device", "emu:visca?fault=version_short", "--results", "res", "-q", cwd=tmp_path
+    )
     assert proc.returncode == 1
     assert "1 failed" in proc.stdout
 

@@ -23,8 +23,9 @@ EXPECTED_RED: dict[str, set[str]] = {
     "no_reply": ALL,
     "slow_reply": ALL,
     "babble": ALL,
-    "wrong_reply_address": {f"{t}[emu:{d}]" for t in (IF_CLEAR, VERSION)
-                            for d in ("visca", "visca-ip")},
+    "wrong_reply_address": {
+        f"{t}[emu:{d}]" for t in (IF_CLEAR, VERSION) for d in ("visca", "visca-ip")
+    },
     "broadcast_not_echoed": {f"{BROADCAST}[emu:visca]", f"{BROADCAST}[emu:visca-ip]"},
     "version_short": {f"{VERSION}[emu:visca]", f"{VERSION}[emu:visca-ip]"},
     "ip_wrong_sequence": {*OVER_IP, HEADER_IF_CLEAR, HEADER_VERSION},
@@ -39,8 +40,9 @@ def test_every_fault_switch_is_covered() -> None:
 
 def _run(pytester: pytest.Pytester, query: str) -> tuple[set[str], set[str], list[str]]:
     """(passed, failed) test names, and any test that errored instead of failing."""
-    rec = pytester.inline_run(f"--device=emu:visca?{query}", f"--device=emu:visca-ip?{query}",
-                              "-p", "no:cacheprovider")
+    rec = pytester.inline_run(
+        f"--device=emu:visca?{query}", f"--device=emu:visca-ip?{query}", "-p", "no:cacheprovider"
+    )
     passed, skipped, failed = rec.listoutcomes()
     assert not skipped
     errors = [r.nodeid for r in failed if r.when != "call"]

@@ -40,7 +40,10 @@ def test_emu_runs_every_suite_and_writes_allure_results(pytester: pytest.Pyteste
     assert "device.1.firmware=" in env  # read by the Version_Inq test
     categories = json.loads((results_dir / "categories.json").read_text())
     assert [c["name"] for c in categories] == [
-        "Device unreachable", "Product defect (device violated the spec)", "Framework error"]
+        "Device unreachable",
+        "Product defect (device violated the spec)",
+        "Framework error",
+    ]
 
 
 def test_alluredir_option_is_respected(pytester: pytest.Pytester) -> None:
@@ -50,31 +53,34 @@ def test_alluredir_option_is_respected(pytester: pytest.Pytester) -> None:
     assert not (pytester.path / "allure-results").exists()
 
 
-def test_suite_without_matching_device_is_skipped_naming_the_uri(
-        pytester: pytest.Pytester) -> None:
+def test_suite_without_matching_device_is_skipped_naming_the_uri(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--device=emu:visca", "-rs")
     result.assert_outcomes(passed=3, skipped=2)
     result.stdout.fnmatch_lines(
-        ["*no --device for protocol 'visca-ip': give visca-ip://HOST[[]:52381] or emu:visca-ip*"])
+        ["*no --device for protocol 'visca-ip': give visca-ip://HOST[[]:52381] or emu:visca-ip*"]
+    )
 
 
 def test_protocol_mark_selects_devices(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_mine="""
+    pytester.makepyfile(
+        test_mine="""
         import pytest
         pytestmark = pytest.mark.protocol("visca")
 
         def test_talks(device):
             assert device.spec.protocol in ("visca", "visca-ip")
-    """)
-    result = pytester.runpytest("--device=emu:visca", "--device=emu:visca-ip", "test_mine.py",
-                                "-v")
+    """
+    )
+    result = pytester.runpytest("--device=emu:visca", "--device=emu:visca-ip", "test_mine.py", "-v")
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*test_talks?emu:visca?*PASSED*",
-                                 "*test_talks?emu:visca-ip?*PASSED*"])
+    result.stdout.fnmatch_lines(
+        ["*test_talks?emu:visca?*PASSED*", "*test_talks?emu:visca-ip?*PASSED*"]
+    )
 
 
 def test_device_fixture_without_protocol_mark_is_a_framework_error(
-        pytester: pytest.Pytester) -> None:
+    pytester: pytest.Pytester,
+) -> None:
     pytester.makepyfile(test_mine="def test_talks(device):\n    pass\n")
     result = pytester.runpytest("--device=emu:visca", "test_mine.py")
     result.stdout.fnmatch_lines(["*uses the device fixture without a protocol mark*"])
@@ -100,8 +106,9 @@ def test_without_device_our_plugin_stays_out_of_the_way(pytester: pytest.Pyteste
         ("emu:ocpp", "the ocpp emulator is not built yet"),
     ],
 )
-def test_bad_device_is_a_one_line_usage_error(pytester: pytest.Pytester, uri: str,
-                                              message: str) -> None:
+def test_bad_device_is_a_one_line_usage_error(
+    pytester: pytest.Pytester, uri: str, message: str
+) -> None:
     result = pytester.runpytest_subprocess(f"--device={uri}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     err = [line for line in result.stderr.lines if line.strip()]
@@ -111,9 +118,11 @@ def test_bad_device_is_a_one_line_usage_error(pytester: pytest.Pytester, uri: st
 
 
 def test_unreachable_device_is_broken_not_failed_and_the_run_goes_on(
-        pytester: pytest.Pytester, closed_port: int) -> None:
-    result = pytester.runpytest(f"--device=visca+tcp://127.0.0.1:{closed_port}?timeout=0.5",
-                                "--device=emu:visca-ip")
+    pytester: pytest.Pytester, closed_port: int
+) -> None:
+    result = pytester.runpytest(
+        f"--device=visca+tcp://127.0.0.1:{closed_port}?timeout=0.5", "--device=emu:visca-ip"
+    )
     # visca tests over the dead TCP device error in setup; the emulator's pass.
     result.assert_outcomes(passed=5, errors=3)
     result.stdout.fnmatch_lines(["*DeviceUnreachable: cannot connect to tcp://127.0.0.1:*"])
@@ -130,22 +139,26 @@ def test_unreachable_device_is_broken_not_failed_and_the_run_goes_on(
 def test_findings_are_failures_with_requirement_and_bytes(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--device=emu:visca?fault=wrong_reply_address", "-k", "if_clear")
     result.assert_outcomes(passed=1, failed=1, skipped=1, deselected=2)
-    result.stdout.fnmatch_lines([
-        "*Finding: ?VISCA §3.2.1 IF_Clear? wrong reply",
-        "*sent:     81 01 00 01 FF",
-        "*received: A0 50 FF",
-        "*expected: 90 50 FF",
-    ])
-    failed = [r for r in allure_results(pytester.path / "allure-results")
-              if r["status"] == "failed"]
+    result.stdout.fnmatch_lines(
+        [
+            "*Finding: ?VISCA §3.2.1 IF_Clear? wrong reply",
+            "*sent:     81 01 00 01 FF",
+            "*received: A0 50 FF",
+            "*expected: 90 50 FF",
+        ]
+    )
+    failed = [
+        r for r in allure_results(pytester.path / "allure-results") if r["status"] == "failed"
+    ]
     assert len(failed) == 1
     assert "VISCA §3.2.1 IF_Clear" in failed[0]["statusDetails"]["message"]
 
 
 def test_secrets_never_reach_the_results(pytester: pytest.Pytester, closed_port: int) -> None:
     secret = "s3cr3t-Pa55"
-    pytester.runpytest(f"--device=visca+tcp://user:{secret}@127.0.0.1:{closed_port}"
-                       "?timeout=0.2", "-k", "if_clear")
+    pytester.runpytest(
+        f"--device=visca+tcp://user:{secret}@127.0.0.1:{closed_port}?timeout=0.2", "-k", "if_clear"
+    )
     out = pytester.path / "allure-results"
     assert out.is_dir()
     for path in out.iterdir():

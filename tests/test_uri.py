@@ -13,22 +13,41 @@ from conformance.errors import DeviceURIError
 @pytest.mark.parametrize(
     ("uri", "expected"),
     [
-        ("visca+tcp://10.0.0.5:5678?address=2",
-         {"protocol": "visca", "link": "tcp", "host": "10.0.0.5", "port": 5678,
-          "params": {"address": "2"}}),
+        (
+            "visca+tcp://10.0.0.5:5678?address=2",
+            {
+                "protocol": "visca",
+                "link": "tcp",
+                "host": "10.0.0.5",
+                "port": 5678,
+                "params": {"address": "2"},
+            },
+        ),
         ("visca-ip://10.0.0.5", {"protocol": "visca-ip", "link": "udp", "port": 52381}),
         ("visca-ip://[::1]:1234", {"host": "::1", "port": 1234}),
-        ("visca+serial://socket://127.0.0.1:7000?baud=115200",
-         {"link": "serial", "serial_port": "socket://127.0.0.1:7000",
-          "params": {"baud": "115200"}}),
+        (
+            "visca+serial://socket://127.0.0.1:7000?baud=115200",
+            {
+                "link": "serial",
+                "serial_port": "socket://127.0.0.1:7000",
+                "params": {"baud": "115200"},
+            },
+        ),
         ("visca+serial://loop://", {"serial_port": "loop://"}),
         ("pelco-p+tcp://h:4001?address=0", {"protocol": "pelco-p", "params": {"address": "0"}}),
         ("at+tcp://h:2000?module=bc26", {"protocol": "at", "params": {"module": "bc26"}}),
-        ("ocpp+listen://0.0.0.0:9000?id=CS001&version=2.0.1",
-         {"protocol": "ocpp", "link": "listen", "params": {"id": "CS001", "version": "2.0.1"}}),
-        ("emu:visca?fault=no_reply,slow_reply&fault=babble&model=CAM550",
-         {"emulator": "visca", "faults": ("no_reply", "slow_reply", "babble"),
-          "params": {"model": "CAM550"}}),
+        (
+            "ocpp+listen://0.0.0.0:9000?id=CS001&version=2.0.1",
+            {"protocol": "ocpp", "link": "listen", "params": {"id": "CS001", "version": "2.0.1"}},
+        ),
+        (
+            "emu:visca?fault=no_reply,slow_reply&fault=babble&model=CAM550",
+            {
+                "emulator": "visca",
+                "faults": ("no_reply", "slow_reply", "babble"),
+                "params": {"model": "CAM550"},
+            },
+        ),
         ("emu:bc26", {"protocol": "at", "params": {"module": "bc26"}}),
     ],
 )

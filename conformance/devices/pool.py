@@ -82,5 +82,14 @@ def concrete_spec(spec: DeviceSpec, scheme: str, listening: Listening) -> Device
     where = listening.address
     uri = f"{scheme}://{where}" + (f"?{query}" if query else "")
     concrete = parse_device(uri)
-    return DeviceSpec(spec.uri, concrete.protocol, concrete.link, concrete.host, concrete.port,
-                      concrete.serial_port, concrete.params, spec.emulator, spec.faults)
+    return DeviceSpec(
+        spec.uri,
+        concrete.protocol,
+        concrete.link,
+        concrete.host,
+        concrete.port,
+        concrete.serial_port,
+        concrete.params,
+        spec.emulator,
+        spec.faults,
+    )

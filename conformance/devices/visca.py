@@ -51,8 +51,14 @@ class ViscaDevice(Device):
         self.transport.send(message)
         return message
 
-    def receive(self, timeout: float | None = None, *, request: bytes | None = None,
-                requirement: str | None = None, sent_at: float | None = None) -> Reply:
+    def receive(
+        self,
+        timeout: float | None = None,
+        *,
+        request: bytes | None = None,
+        requirement: str | None = None,
+        sent_at: float | None = None,
+    ) -> Reply:
         """The next VISCA message from the device."""
         deadline = Deadline(self.reply_timeout if timeout is None else timeout)
         started = sent_at if sent_at is not None else time.monotonic()
@@ -64,24 +70,37 @@ class ViscaDevice(Device):
         latency = time.monotonic() - started
         return Reply(frame, latency, visca.decode(frame, request), frame)
 
-    def request(self, message: bytes, *, replies: int = 1, timeout: float | None = None,
-                requirement: str | None = None) -> list[Reply]:
+    def request(
+        self,
+        message: bytes,
+        *,
+        replies: int = 1,
+        timeout: float | None = None,
+        requirement: str | None = None,
+    ) -> list[Reply]:
         """Send *message* and collect *replies* answers, each within the deadline."""
         self.send(message)
         sent_at = time.monotonic()
-        return [self.receive(timeout, request=message, requirement=requirement, sent_at=sent_at)
-                for _ in range(replies)]
+        return [
+            self.receive(timeout, request=message, requirement=requirement, sent_at=sent_at)
+            for _ in range(replies)
+        ]
 
-    def expect_silence(self, within: float, *, requirement: str | None = None,
-                       request: bytes | None = None) -> None:
+    def expect_silence(
+        self, within: float, *, requirement: str | None = None, request: bytes | None = None
+    ) -> None:
         """Assert the device sends nothing for *within* seconds."""
         try:
             reply = self.receive(within, request=request, requirement=requirement)
         except NoReply:
             return
-        raise Finding("the device answered where the spec expects no reply",
-                      requirement=requirement, sent=request, received=reply.frame,
-                      expected="no reply")
+        raise Finding(
+            "the device answered where the spec expects no reply",
+            requirement=requirement,
+            sent=request,
+            received=reply.frame,
+            expected="no reply",
+        )
 
 
 class ViscaIpDevice(ViscaDevice):
@@ -98,8 +117,9 @@ class ViscaIpDevice(ViscaDevice):
     def over_ip(self) -> bool:
         return True
 
-    def send(self, message: bytes, *, payload_type: int | None = None,
-             sequence: int | None = None) -> bytes:
+    def send(
+        self, message: bytes, *, payload_type: int | None = None, sequence: int | None = None
+    ) -> bytes:
         seq = self.sequence if sequence is None else sequence
         frame = visca_ip.wrap(message, seq, payload_type)
         self.transport.send(frame)
@@ -111,40 +131,65 @@ class ViscaIpDevice(ViscaDevice):
     def send_frame(self, frame: bytes) -> None:
         self.transport.send(frame)
 
-    def receive_frame(self, timeout: float | None = None, *, request: bytes | None = None,
-                      requirement: str | None = None) -> tuple[bytes, float]:
+    def receive_frame(
+        self,
+        timeout: float | None = None,
+        *,
+        request: bytes | None = None,
+        requirement: str | None = None,
+    ) -> tuple[bytes, float]:
         started = time.monotonic()
         try:
-            frame = self.transport.recv_frame(None, self.reply_timeout if timeout is None
-                                              else timeout)
+            frame = self.transport.recv_frame(
+                None, self.reply_timeout if timeout is None else timeout
+            )
         except NoReply as finding:
             raise finding.with_context(requirement=requirement, sent=request) from None
         assert isinstance(frame, bytes)
         return frame, time.monotonic() - started
 
-    def receive(self, timeout: float | None = None, *, request: bytes | None = None,
-                requirement: str | None = None, sent_at: float | None = None) -> Reply:
+    def receive(
+        self,
+        timeout: float | None = None,
+        *,
+        request: bytes | None = None,
+        requirement: str | None = None,
+        sent_at: float | None = None,
+    ) -> Reply:
         """The next reply, its header checked against §3.2.4 and the request."""
         frame, _ = self.receive_frame(timeout, request=request, requirement=requirement)
         latency = time.monotonic() - (sent_at if sent_at is not None else time.monotonic())
         decoded = visca_ip.decode(frame)
         ref = requirement or "VISCA-over-IP §3.2.4"
         if decoded.problems:
-            raise MalformedReply("; ".join(decoded.problems), requirement=ref, sent=request,
-                                 received=frame, expected="a well-formed VISCA-over-IP reply")
+            raise MalformedReply(
+                "; ".join(decoded.problems),
+                requirement=ref,
+                sent=request,
+                received=frame,
+                expected="a well-formed VISCA-over-IP reply",
+            )
         ptype, _, seq, payload = visca_ip.unwrap(frame)
         if request is not None:
             want_seq = self.last_sequence
             if seq != want_seq:
-                raise Finding(f"reply carries sequence number {seq}, the request had {want_seq}",
-                              requirement=ref, sent=request, received=frame,
-                              expected=f"sequence number {want_seq}")
+                raise Finding(
+                    f"reply carries sequence number {seq}, the request had {want_seq}",
+                    requirement=ref,
+                    sent=request,
+                    received=frame,
+                    expected=f"sequence number {want_seq}",
+                )
         if ptype in (visca_ip.CONTROL, visca_ip.CONTROL_REPLY):
             return Reply(payload, latency, decoded, frame)
         if ptype != visca_ip.REPLY:
-            raise Finding(f"reply has payload type {ptype:04X}",
-                          requirement=ref, sent=request, received=frame,
-                          expected="payload type 0111 (VISCA reply)")
+            raise Finding(
+                f"reply has payload type {ptype:04X}",
+                requirement=ref,
+                sent=request,
+                received=frame,
+                expected="payload type 0111 (VISCA reply)",
+            )
         return Reply(payload, latency, visca.decode(payload, request), frame)
 
     def reset_sequence(self, timeout: float | None = None) -> Reply:
@@ -153,4 +198,3 @@ class ViscaIpDevice(ViscaDevice):
         reply = self.receive(timeout, request=visca_ip.RESET, requirement="VISCA-over-IP RESET")
         self.sequence = 0
         return reply
-

@@ -99,8 +99,9 @@ class Emulator(ABC):
     FAULTS: ClassVar[dict[str, str]] = {}
     FACES: ClassVar[dict[str, tuple[str, ...]]] = {}
 
-    def __init__(self, *, faults: Iterable[str] = (), speed: float = 1.0,
-                 model: str | None = None) -> None:
+    def __init__(
+        self, *, faults: Iterable[str] = (), speed: float = 1.0, model: str | None = None
+    ) -> None:
         unknown = sorted(set(faults) - set(self.FAULTS))
         if unknown:
             raise ValueError(

@@ -71,10 +71,18 @@ class CameraEmulator(Emulator):
         raise ValueError(f"camera has no face {face!r}")
 
     # ------------------------------------------------------------ VISCA core
-    def handle(self, message: bytes, reply: Callable[[bytes], None]) -> None:
-        """Answer one complete VISCA message through *reply*."""
+    def emit(self, link: Link, data: bytes) -> None:
+        """Everything the camera sends passes here, so no_reply and slow_reply
+        apply to every answer, errors and control replies included."""
         if self.fault("no_reply"):
             return
+        if self.fault("slow_reply"):
+            link.later(SLOW_REPLY_S, lambda: link.send(data), emulated=False)
+        else:
+            link.send(data)
+
+    def handle(self, message: bytes, reply: Callable[[bytes], None]) -> None:
+        """Answer one complete VISCA message through *reply*."""
         if self.fault("babble"):
             reply(bytes(range(0x10, 0x24)))
             return
@@ -110,8 +118,14 @@ class CameraEmulator(Emulator):
 
     def do_Version_Inq(self, row: table.Row, message: bytes) -> list[bytes]:
         i = self.identity
-        out = visca.build_reply(row, self.address, vendor_id=i.vendor_id, model_id=i.model_id,
-                                version=i.version, max_socket=i.max_socket)
+        out = visca.build_reply(
+            row,
+            self.address,
+            vendor_id=i.vendor_id,
+            model_id=i.model_id,
+            version=i.version,
+            max_socket=i.max_socket,
+        )
         return [out[:-2] + out[-1:]] if self.fault("version_short") else [out]
 
 
@@ -121,27 +135,22 @@ class ViscaEndpoint(Endpoint):
     emulator: CameraEmulator
 
     def on_data(self, link: Link, data: bytes) -> None:
+        cam = self.emulator
         buffer: bytearray = link.state.setdefault("buffer", bytearray())
         buffer += data
         while True:
-            end = buffer.find(b"\xff")
+            # Only the first MAX_LEN + 1 bytes are looked at, so that how the
+            # stream was chunked never changes the answer.
+            end = buffer.find(b"\xff", 0, table.MAX_LEN + 1)
             if end < 0:
-                if len(buffer) > table.MAX_LEN:
-                    del buffer[:]
-                    link.send(visca.build("Message_Length_Error", self.emulator.address))
-                return
+                if len(buffer) <= table.MAX_LEN:
+                    return
+                del buffer[: table.MAX_LEN + 1]
+                cam.emit(link, visca.build("Message_Length_Error", cam.address))
+                continue
             message = bytes(buffer[: end + 1])
             del buffer[: end + 1]
-            self._dispatch(link, message)
-
-    def _dispatch(self, link: Link, message: bytes) -> None:
-        def reply(out: bytes) -> None:
-            if self.emulator.fault("slow_reply"):
-                link.later(SLOW_REPLY_S, lambda: link.send(out), emulated=False)
-            else:
-                link.send(out)
-
-        self.emulator.handle(message, reply)
+            cam.handle(message, lambda out: cam.emit(link, out))
 
 
 class ViscaIpEndpoint(Endpoint):
@@ -158,19 +167,22 @@ class ViscaIpEndpoint(Endpoint):
         if ptype == visca_ip.CONTROL:
             if payload == visca_ip.RESET:
                 link.state["expected"] = 0
-                link.send(visca_ip.wrap(visca_ip.CONTROL_ACK, seq, visca_ip.CONTROL_REPLY))
+                cam.emit(link, visca_ip.wrap(visca_ip.CONTROL_ACK, seq, visca_ip.CONTROL_REPLY))
             else:
-                link.send(visca_ip.wrap(visca_ip.MESSAGE_TYPE_ERROR, seq,
-                                        visca_ip.CONTROL_REPLY))
+                cam.emit(
+                    link, visca_ip.wrap(visca_ip.MESSAGE_TYPE_ERROR, seq, visca_ip.CONTROL_REPLY)
+                )
             return
-        if ptype not in (visca_ip.COMMAND, visca_ip.INQUIRY) or length != len(payload) or not (
-            1 <= length <= visca_ip.MAX_PAYLOAD
+        if (
+            ptype not in (visca_ip.COMMAND, visca_ip.INQUIRY)
+            or length != len(payload)
+            or not (1 <= length <= visca_ip.MAX_PAYLOAD)
         ):
-            link.send(visca_ip.wrap(visca_ip.MESSAGE_TYPE_ERROR, seq, visca_ip.CONTROL_REPLY))
+            cam.emit(link, visca_ip.wrap(visca_ip.MESSAGE_TYPE_ERROR, seq, visca_ip.CONTROL_REPLY))
             return
         expected = link.state.get("expected")
         if expected is not None and seq not in (expected, (expected - 1) & 0xFFFFFFFF):
-            link.send(visca_ip.wrap(visca_ip.SEQUENCE_ERROR, seq, visca_ip.CONTROL_REPLY))
+            cam.emit(link, visca_ip.wrap(visca_ip.SEQUENCE_ERROR, seq, visca_ip.CONTROL_REPLY))
             return
         link.state["expected"] = (seq + 1) & 0xFFFFFFFF
 
@@ -180,9 +192,6 @@ class ViscaIpEndpoint(Endpoint):
             frame = visca_ip.wrap(out, rseq, rtype)
             if cam.fault("ip_bad_length"):
                 frame = frame[:2] + (len(out) + 1).to_bytes(2, "big") + frame[4:]
-            if cam.fault("slow_reply"):
-                link.later(SLOW_REPLY_S, lambda: link.send(frame), emulated=False)
-            else:
-                link.send(frame)
+            cam.emit(link, frame)
 
         cam.handle(payload, reply)

@@ -40,8 +40,9 @@ class _StreamProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.WriteTransport)
         peer = transport.get_extra_info("peername")
-        self.link = Link("tcp", f"{peer[0]}:{peer[1]}", transport.write, self.host.loop,
-                         self.emulator)
+        self.link = Link(
+            "tcp", f"{peer[0]}:{peer[1]}", transport.write, self.host.loop, self.emulator
+        )
         self.emulator.links.append(self.link)
         self.emulator.guard(self.endpoint.on_connect, self.link)
 
@@ -70,9 +71,13 @@ class _DatagramProtocol(asyncio.DatagramProtocol):
         if link is None:
             transport = self.transport
             assert transport is not None
-            link = Link("udp", f"{addr[0]}:{addr[1]}",
-                        lambda payload, a=addr: transport.sendto(payload, a),
-                        self.host.loop, self.emulator)
+            link = Link(
+                "udp",
+                f"{addr[0]}:{addr[1]}",
+                lambda payload, a=addr: transport.sendto(payload, a),
+                self.host.loop,
+                self.emulator,
+            )
             if len(self.peers) > 1024:  # bound memory against spoofed-source floods
                 self.peers.clear()
             self.peers[addr] = link
@@ -120,8 +125,9 @@ class EmulatorHost:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     # ---------------------------------------------------------------- serving
-    def serve(self, emulator: Emulator, face: str, transport: str,
-              host: str = "127.0.0.1", port: int = 0) -> Listening:
+    def serve(
+        self, emulator: Emulator, face: str, transport: str, host: str = "127.0.0.1", port: int = 0
+    ) -> Listening:
         """Serve *face* of *emulator* on *transport* (``pty``, ``tcp`` or ``udp``)."""
         if transport not in emulator.FACES.get(face, ()):
             raise FrameworkError(f"emulator {emulator.name} cannot serve {face} on {transport}")
@@ -170,18 +176,18 @@ class EmulatorHost:
         self._closers.append(close)
         return path
 
-    async def _open_tcp(self, emulator: Emulator, endpoint: Endpoint, host: str,
-                        port: int) -> str:
+    async def _open_tcp(self, emulator: Emulator, endpoint: Endpoint, host: str, port: int) -> str:
         server = await self.loop.create_server(
-            lambda: _StreamProtocol(self, emulator, endpoint), host, port, reuse_address=True)
+            lambda: _StreamProtocol(self, emulator, endpoint), host, port, reuse_address=True
+        )
         self._closers.append(server.close)
         sockname = server.sockets[0].getsockname()
         return f"{sockname[0]}:{sockname[1]}"
 
-    async def _open_udp(self, emulator: Emulator, endpoint: Endpoint, host: str,
-                        port: int) -> str:
+    async def _open_udp(self, emulator: Emulator, endpoint: Endpoint, host: str, port: int) -> str:
         transport, _ = await self.loop.create_datagram_endpoint(
-            lambda: _DatagramProtocol(self, emulator, endpoint), local_addr=(host, port))
+            lambda: _DatagramProtocol(self, emulator, endpoint), local_addr=(host, port)
+        )
         self._closers.append(transport.close)
         sockname = transport.get_extra_info("sockname")
         return f"{sockname[0]}:{sockname[1]}"
@@ -200,4 +206,6 @@ class EmulatorHost:
             self.call(close_all)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self.loop.close()  # its selector and self-pipe; a host is not restarted
         self._started = False

@@ -109,16 +109,18 @@ class Transport(ABC):
             return data
         while True:
             frame = framer.split(self._buffer)
-            if frame is not None:
+            if frame is not None and len(frame) <= framer.max_frame:
                 self.transcript.received(frame)
                 return frame
-            if len(self._buffer) > framer.max_frame:
-                junk = bytes(self._buffer)
-                self._buffer.clear()
+            if frame is not None or len(self._buffer) > framer.max_frame:
+                # Too long, whether the terminator came in the same chunk or never.
+                junk = frame if frame is not None else bytes(self._buffer)
+                if frame is None:
+                    self._buffer.clear()
                 self.transcript.received(junk, "unframed")
                 raise MalformedReply(
-                    f"{self.address} sent {len(junk)} bytes without completing a message "
-                    f"(at most {framer.max_frame} allowed)",
+                    f"{self.address} sent {len(junk)} bytes where a message is at most "
+                    f"{framer.max_frame}",
                     received=junk,
                 )
             chunk = self._read_until(deadline)
@@ -148,7 +150,10 @@ class Transport(ABC):
             got.append(bytes(self._buffer))
             self._buffer.clear()
         while not deadline.expired():
-            data = self._read(min(quiet, deadline.remaining()))
+            try:
+                data = self._read(min(quiet, deadline.remaining()))
+            except OSError as exc:
+                raise DeviceUnreachable(f"{self.address}: receive failed: {exc}") from exc
             if data is None:
                 break
             got.append(data)

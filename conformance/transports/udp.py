@@ -32,9 +32,13 @@ class UdpTransport(Transport):
         try:
             infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)
             family, _, _, _, sockaddr = infos[0]
-            sock = socket.socket(family, socket.SOCK_DGRAM)
+        except OSError as exc:
+            raise DeviceUnreachable(f"cannot resolve {self.address}: {exc}") from exc
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
             sock.connect(sockaddr)
         except OSError as exc:
+            sock.close()
             raise DeviceUnreachable(f"cannot reach {self.address}: {exc}") from exc
         self._sock = sock
 

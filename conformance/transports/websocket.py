@@ -78,6 +78,8 @@ class WebSocketClient(_WebSocketTransport):
 
     def open(self) -> None:
         try:
+            # Entered like a context manager (closed in close()): websockets >= 17.1
+            # deprecates using connect() directly, and this works with every version.
             self._conn = connect(
                 self.url,
                 subprotocols=self.subprotocols or None,
@@ -86,7 +88,7 @@ class WebSocketClient(_WebSocketTransport):
                 open_timeout=self.connect_timeout,
                 close_timeout=self.timeout,
                 proxy=None,
-            )
+            ).__enter__()
         except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
             raise DeviceUnreachable(f"cannot connect to {self.address}: {exc}") from exc
 
@@ -130,6 +132,9 @@ class WebSocketListener(_WebSocketTransport):
 
     def listen(self) -> None:
         """Bind the port; :meth:`accept` then waits for the device."""
+        # A listener can be closed and listened on again: start from a clean slate.
+        self._done.clear()
+        self._incoming = queue.Queue()
         try:
             self._server = serve(
                 self._handler,
@@ -166,7 +171,11 @@ class WebSocketListener(_WebSocketTransport):
     def open(self) -> None:
         if self._server is None:
             self.listen()
-        self.accept()
+        try:
+            self.accept()
+        except DeviceUnreachable:
+            self.close()  # do not leave the port bound and accepting devices
+            raise
 
     def close(self) -> None:
         self._done.set()

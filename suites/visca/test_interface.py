@@ -23,10 +23,19 @@ def test_if_clear_is_answered(device: ViscaDevice) -> None:
     """``8x 01 00 01 FF`` is answered ``y0 50 FF`` from the addressed camera."""
     request = device.build("IF_Clear")
     (reply,) = device.request(request, requirement=IF_CLEAR.ref)
-    expect_bytes(reply.data, visca.build_reply(IF_CLEAR, device.address),
-                 requirement=IF_CLEAR.ref, sent=request)
-    expect_within(reply.latency, device.reply_timeout, requirement=IF_CLEAR.ref, sent=request,
-                  received=reply.data)
+    expect_bytes(
+        reply.data,
+        visca.build_reply(IF_CLEAR, device.address),
+        requirement=IF_CLEAR.ref,
+        sent=request,
+    )
+    expect_within(
+        reply.latency,
+        device.reply_timeout,
+        requirement=IF_CLEAR.ref,
+        sent=request,
+        received=reply.data,
+    )
 
 
 @pytest.mark.story("IF_Clear(broadcast)")
@@ -35,8 +44,13 @@ def test_if_clear_broadcast_is_returned(device: ViscaDevice) -> None:
     """``88 01 00 01 FF`` comes back unchanged."""
     request = visca.build("IF_Clear(broadcast)")
     (reply,) = device.request(request, requirement=IF_CLEAR_BROADCAST.ref)
-    expect_bytes(reply.data, request, requirement=IF_CLEAR_BROADCAST.ref, sent=request,
-                 what="echo of the broadcast")
+    expect_bytes(
+        reply.data,
+        request,
+        requirement=IF_CLEAR_BROADCAST.ref,
+        sent=request,
+        what="echo of the broadcast",
+    )
 
 
 @pytest.mark.story("Version_Inq")
@@ -46,12 +60,25 @@ def test_version_inq_reports_identity(device: ViscaDevice) -> None:
     request = device.build("Version_Inq")
     (reply,) = device.request(request, requirement=VERSION_INQ.ref)
     y0 = visca.reply_address(device.address)
-    expect(reply.decoded.name == "Version_Inq reply" and reply.data[0] == y0,
-           "not a Version_Inq answer from the addressed camera", requirement=VERSION_INQ.ref,
-           sent=request, received=reply.data,
-           expected=f"y0 50 GG GG HH HH JJ JJ KK FF with y0 = {y0:02X}")
-    expect_within(reply.latency, device.reply_timeout, requirement=VERSION_INQ.ref, sent=request,
-                  received=reply.data)
+    expect(
+        reply.decoded.name == "Version_Inq reply" and reply.data[0] == y0,
+        "not a Version_Inq answer from the addressed camera",
+        requirement=VERSION_INQ.ref,
+        sent=request,
+        received=reply.data,
+        expected=f"y0 50 GG GG HH HH JJ JJ KK FF with y0 = {y0:02X}",
+    )
+    expect_within(
+        reply.latency,
+        device.reply_timeout,
+        requirement=VERSION_INQ.ref,
+        sent=request,
+        received=reply.data,
+    )
     fields = reply.decoded.fields
-    device.info.update(vendor_id=f"{fields['vendor_id']:04X}", model_id=f"{fields['model_id']:04X}",
-                       firmware=f"{fields['version']:04X}", max_socket=fields["max_socket"])
+    device.info.update(
+        vendor_id=f"{fields['vendor_id']:04X}",
+        model_id=f"{fields['model_id']:04X}",
+        firmware=f"{fields['version']:04X}",
+        max_socket=fields["max_socket"],
+    )
