@@ -78,7 +78,7 @@ def test_serial_path_that_exists(tmp_path: Path) -> None:
         ("visca+tcp://h:1?address=9", "address=9 is out of range 1..7"),
         ("visca+tcp://h:1?address=one", "is not a whole number"),
         ("visca+tcp://h:1?address=1&address=2", "given twice"),
-        ("visca+tcp://h:1?timeout=-1", "timeout=-1.0 must be between"),
+        ("visca+tcp://h:1?timeout=-1", "timeout=-1 must be above 0 and at most 600"),
         ("visca+serial:///dev/not-here", "serial port /dev/not-here does not exist"),
         ("visca+serial://", "missing serial port"),
         ("visca+serial://loop://?baud=1234", "not a standard rate"),

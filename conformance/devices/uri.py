@@ -185,25 +185,24 @@ def _int(uri: str, params: dict[str, str], name: str, lo: int, hi: int) -> None:
     params[name] = str(value)
 
 
+def _positive(uri: str, params: dict[str, str], name: str, most: float) -> None:
+    if name not in params:
+        return
+    try:
+        value = float(params[name])
+    except ValueError:
+        raise _fail(uri, f"{name}={params[name]!r} is not a number") from None
+    if not 0 < value <= most:
+        raise _fail(uri, f"{name}={value:g} must be above 0 and at most {most:g}")
+
+
 def _validate(uri: str, protocol: str, params: dict[str, str]) -> None:
     if "baud" in params:
         _int(uri, params, "baud", 1, 4_000_000)
         if int(params["baud"]) not in SERIAL_BAUDS:
             raise _fail(uri, f"baud={params['baud']} is not a standard rate {SERIAL_BAUDS}")
-    if "timeout" in params:
-        try:
-            seconds = float(params["timeout"])
-        except ValueError:
-            raise _fail(uri, f"timeout={params['timeout']!r} is not a number of seconds") from None
-        if not 0 < seconds <= 600:
-            raise _fail(uri, f"timeout={seconds} must be between 0 and 600 seconds")
-    if "speed" in params:
-        try:
-            speed = float(params["speed"])
-        except ValueError:
-            raise _fail(uri, f"speed={params['speed']!r} is not a number") from None
-        if not 0 < speed <= 10_000:
-            raise _fail(uri, f"speed={speed} must be above 0 and at most 10000")
+    _positive(uri, params, "timeout", 600)
+    _positive(uri, params, "speed", 10_000)
     if protocol in ("visca", "visca-ip"):
         _int(uri, params, "address", 1, 7)
     elif protocol in ("pelco-d", "pelco-p"):

@@ -39,10 +39,6 @@ class ViscaDevice(Device):
         super().__init__(spec, transport)
         self.address = spec.int_param("address", 1)
 
-    @property
-    def over_ip(self) -> bool:
-        return False
-
     def build(self, name: str, **params: int) -> bytes:
         return visca.build(name, self.address, **params)
 
@@ -86,22 +82,6 @@ class ViscaDevice(Device):
             for _ in range(replies)
         ]
 
-    def expect_silence(
-        self, within: float, *, requirement: str | None = None, request: bytes | None = None
-    ) -> None:
-        """Assert the device sends nothing for *within* seconds."""
-        try:
-            reply = self.receive(within, request=request, requirement=requirement)
-        except NoReply:
-            return
-        raise Finding(
-            "the device answered where the spec expects no reply",
-            requirement=requirement,
-            sent=request,
-            received=reply.frame,
-            expected="no reply",
-        )
-
 
 class ViscaIpDevice(ViscaDevice):
     """VISCA over IP (§3.2.4): each message wrapped in the 8-byte header."""
@@ -113,10 +93,6 @@ class ViscaIpDevice(ViscaDevice):
         super().__init__(spec, transport)
         self.sequence = 0
 
-    @property
-    def over_ip(self) -> bool:
-        return True
-
     def send(
         self, message: bytes, *, payload_type: int | None = None, sequence: int | None = None
     ) -> bytes:
@@ -127,9 +103,6 @@ class ViscaIpDevice(ViscaDevice):
         if sequence is None:
             self.sequence = (self.sequence + 1) & 0xFFFFFFFF
         return frame
-
-    def send_frame(self, frame: bytes) -> None:
-        self.transport.send(frame)
 
     def receive_frame(
         self,
@@ -191,10 +164,3 @@ class ViscaIpDevice(ViscaDevice):
                 expected="payload type 0111 (VISCA reply)",
             )
         return Reply(payload, latency, visca.decode(payload, request), frame)
-
-    def reset_sequence(self, timeout: float | None = None) -> Reply:
-        """Control command RESET: the sequence number starts again at 0."""
-        self.send(visca_ip.RESET, payload_type=visca_ip.CONTROL, sequence=0)
-        reply = self.receive(timeout, request=visca_ip.RESET, requirement="VISCA-over-IP RESET")
-        self.sequence = 0
-        return reply

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from abc import ABC, abstractmethod
 from typing import ClassVar
@@ -166,3 +167,27 @@ class Transport(ABC):
             return self._read(deadline.remaining())
         except OSError as exc:
             raise DeviceUnreachable(f"{self.address}: receive failed: {exc}") from exc
+
+
+class SocketTransport(Transport):
+    """Shared plumbing of the transports that own one socket."""
+
+    _sock: socket.socket | None = None
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def _socket(self) -> socket.socket:
+        if self._sock is None:
+            raise DeviceUnreachable(f"{self.address} is not open")
+        return self._sock
+
+    def _recv(self, timeout: float, size: int) -> bytes | None:
+        sock = self._socket()
+        sock.settimeout(max(timeout, 1e-6))
+        try:
+            return sock.recv(size)
+        except TimeoutError:
+            return None

@@ -6,10 +6,10 @@ import socket
 
 from conformance.errors import DeviceUnreachable
 from conformance.transcript import Transcript
-from conformance.transports.base import DEFAULT_TIMEOUT, Transport
+from conformance.transports.base import DEFAULT_TIMEOUT, SocketTransport
 
 
-class TcpTransport(Transport):
+class TcpTransport(SocketTransport):
     kind = "stream"
 
     def __init__(
@@ -24,7 +24,6 @@ class TcpTransport(Transport):
         super().__init__(timeout=timeout, transcript=transcript)
         self.host, self.port = host, port
         self.connect_timeout = connect_timeout
-        self._sock: socket.socket | None = None
 
     @property
     def address(self) -> str:
@@ -37,27 +36,14 @@ class TcpTransport(Transport):
             raise DeviceUnreachable(f"cannot connect to {self.address}: {exc}") from exc
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def close(self) -> None:
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-
-    def _socket(self) -> socket.socket:
-        if self._sock is None:
-            raise DeviceUnreachable(f"{self.address} is not connected")
-        return self._sock
-
     def _write(self, data: bytes | str) -> None:
         sock = self._socket()
         sock.settimeout(self.timeout)
         sock.sendall(data.encode() if isinstance(data, str) else data)
 
     def _read(self, timeout: float) -> bytes | None:
-        sock = self._socket()
-        sock.settimeout(max(timeout, 1e-6))
-        try:
-            data = sock.recv(65536)
-        except TimeoutError:
+        data = self._recv(timeout, 65536)
+        if data is None:
             return None
         if not data:
             raise DeviceUnreachable(f"{self.address} closed the connection")

@@ -6,10 +6,10 @@ import socket
 
 from conformance.errors import DeviceUnreachable
 from conformance.transcript import Transcript
-from conformance.transports.base import DEFAULT_TIMEOUT, Transport
+from conformance.transports.base import DEFAULT_TIMEOUT, SocketTransport
 
 
-class UdpTransport(Transport):
+class UdpTransport(SocketTransport):
     kind = "message"
 
     def __init__(
@@ -22,7 +22,6 @@ class UdpTransport(Transport):
     ) -> None:
         super().__init__(timeout=timeout, transcript=transcript)
         self.host, self.port = host, port
-        self._sock: socket.socket | None = None
 
     @property
     def address(self) -> str:
@@ -42,25 +41,11 @@ class UdpTransport(Transport):
             raise DeviceUnreachable(f"cannot reach {self.address}: {exc}") from exc
         self._sock = sock
 
-    def close(self) -> None:
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-
-    def _socket(self) -> socket.socket:
-        if self._sock is None:
-            raise DeviceUnreachable(f"{self.address} is not open")
-        return self._sock
-
     def _write(self, data: bytes | str) -> None:
         self._socket().send(data.encode() if isinstance(data, str) else data)
 
     def _read(self, timeout: float) -> bytes | None:
-        sock = self._socket()
-        sock.settimeout(max(timeout, 1e-6))
         try:
-            return sock.recv(65535)
-        except TimeoutError:
-            return None
+            return self._recv(timeout, 65535)
         except ConnectionRefusedError as exc:
             raise DeviceUnreachable(f"{self.address}: port unreachable (ICMP)") from exc
