@@ -14,6 +14,8 @@ class Decoded:
     problems: list[str] = field(default_factory=list)
     raw: bytes = b""
     inner: Decoded | None = None
+    #: other table names for the very same bytes (e.g. Backlight_On / WDR_On)
+    aliases: list[str] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -21,7 +23,7 @@ class Decoded:
 
     def describe(self) -> str:
         """One line: name, fields, and problems if any."""
-        parts = [self.name]
+        parts = [" / ".join([self.name, *self.aliases])]
         if self.fields:
             parts.append(" ".join(f"{k}={_show(v)}" for k, v in self.fields.items()))
         if self.inner is not None:
@@ -39,6 +41,8 @@ class Decoded:
             "problems": list(self.problems),
             "hex": self.raw.hex(" ").upper(),
         }
+        if self.aliases:
+            out["aliases"] = list(self.aliases)
         if self.inner is not None:
             out["inner"] = self.inner.to_json()
         return out

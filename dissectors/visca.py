@@ -191,11 +191,14 @@ def _is_inquiry_answer(data: bytes) -> bool:
     )
 
 
-def match_row(data: bytes, request: table.Row | None = None) -> table.Row | None:
+def match_row(
+    data: bytes, request: table.Row | None = None, model: str | None = None
+) -> table.Row | None:
     """The table row *data* (a whole message) is an instance of.
 
     A ``y0 50 ...`` inquiry answer only has a name in the context of its
-    request, so pass *request* to get it.
+    request, so pass *request* to get it.  Rows that share bytes (Backlight
+    and WDR) resolve to the one *model* supports.
     """
     if len(data) < 2:
         return None
@@ -204,11 +207,19 @@ def match_row(data: bytes, request: table.Row | None = None) -> table.Row | None
         reply = request.reply
         if _address_fits(reply.address, address) and reply.match(body) is not None:
             return request
-    candidates = table.REPLIES if _address_kind(address) == "reply" else table.COMMANDS
-    for row in candidates:
-        if _address_fits(row.packet.address, address) and row.packet.match(body) is not None:
+    kind = _address_kind(address)
+    found = [
+        row
+        for row in (table.REPLIES if kind == "reply" else table.COMMANDS)
+        if _address_fits(row.packet.address, address) and row.packet.match(body) is not None
+    ]
+    if not found and kind == "broadcast":  # a broadcast answer such as Address_Set's
+        found = [r for r in table.COMMANDS if r.kind == "broadcast" and r.reply is not None
+                 and r.reply.match(body) is not None]  # fmt: skip
+    for row in found:
+        if row.supported(model):
             return row
-    return None
+    return found[0] if found else None
 
 
 def address_of(camera: int) -> int:
@@ -265,11 +276,14 @@ def structural_problems(data: bytes) -> list[str]:
     return problems
 
 
-def decode(data: bytes, request: bytes | None = None) -> Decoded:
-    """Name, fields and problems of one VISCA message; never raises."""
+def decode(data: bytes, request: bytes | None = None, model: str | None = None) -> Decoded:
+    """Name, fields and problems of one VISCA message; never raises.
+
+    *request* names inquiry answers; *model* picks between rows that share bytes.
+    """
     problems = structural_problems(data)
-    request_row = match_row(request) if request else None
-    row = match_row(data, request_row)
+    request_row = match_row(request, model=model) if request else None
+    row = match_row(data, request_row, model)
     fields: dict[str, Any] = {}
     if data:
         kind = _address_kind(data[0])
@@ -284,19 +298,24 @@ def decode(data: bytes, request: bytes | None = None) -> Decoded:
         if not problems:
             problems.append("matches no row of the VISCA table (§3.2.1)")
         return Decoded("visca", "unknown", fields, problems, bytes(data))
-    notation = (
-        row.reply
-        if (row is request_row and row.reply is not None and _address_kind(data[0]) != "command")
-        else row.packet
+    is_reply = (
+        row.reply is not None
+        and row.reply.match(data[1:]) is not None
+        and (row is request_row or row.packet.match(data[1:]) is None)
     )
-    name = f"{row.name} reply" if notation is not row.packet else row.name
+    notation = row.reply if is_reply and row.reply is not None else row.packet
+    name = f"{row.name} reply" if is_reply else row.name
     values = notation.match(data[1:]) or {}
     for letter, value in values.items():
-        fields[row.params.get(letter, letter.lower())] = value
-        low, high = row.ranges.get(letter, (None, None))
-        if low is not None and not low <= value <= high:
-            problems.append(f"{row.params.get(letter, letter)}={value} outside {low}..{high}")
-    return Decoded("visca", name, fields, problems, bytes(data))
+        field_name = row.params.get(letter, letter.lower())
+        fields[field_name] = value
+        if not row.in_range(letter, value):
+            problems.append(
+                f"{field_name}=0x{value:02X} outside {row.describe_allowed(letter)} ({row.ref})"
+            )
+    aliases = [other for other, same in table.SAME_BYTES.items() if same == row.name]
+    aliases += [same for other, same in table.SAME_BYTES.items() if other == row.name]
+    return Decoded("visca", name, fields, problems, bytes(data), aliases=aliases)
 
 
 def describe(data: bytes | str) -> str:
