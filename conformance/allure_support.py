@@ -56,13 +56,24 @@ def _existing(item: pytest.Item, label_type: str) -> bool:
 
 def label_item(item: pytest.Item, device: DeviceSpec | None) -> None:
     """epic = protocol, feature = command group, story = command or use case,
-    ``requirement`` = spec rows or requirement IDs; plus device and model."""
+    ``requirement`` = spec rows or requirement IDs; plus device and model.
+
+    A test parametrized over a table row (any parameter with ``name``,
+    ``group`` and ``ref``) takes its story, feature and requirement from it.
+    """
     protocol = item.get_closest_marker("protocol")
     feature = item.get_closest_marker("feature")
     story = item.get_closest_marker("story")
     labels: list[tuple[str, str]] = []
     if protocol and protocol.args:
         labels.append(("epic", PROTOCOL_TITLES.get(protocol.args[0], protocol.args[0])))
+    callspec = getattr(item, "callspec", None)
+    rows = [v for v in (callspec.params.values() if callspec else ())
+            if all(hasattr(v, a) for a in ("name", "group", "ref"))]  # fmt: skip
+    for row in rows:
+        labels += [("story", str(row.name)), ("requirement", str(row.ref))]
+        if not feature:
+            labels.append(("feature", str(row.group)))
     if feature and feature.args:
         labels.append(("feature", str(feature.args[0])))
     if story and story.args:

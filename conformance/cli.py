@@ -164,6 +164,52 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ decode
+def cmd_decode(args: argparse.Namespace) -> int:
+    from conformance.decode import decode_hex, describe_line
+
+    hex_args: list[str] = []
+    for arg in args.hex:
+        if arg == "-":  # one argument per line; blank lines and # comments skipped
+            lines = (line.split("#", 1)[0] for line in sys.stdin.read().splitlines())
+            hex_args += [line for line in lines if line.strip()]
+        else:
+            hex_args.append(arg)
+    if not hex_args:
+        raise UsageError("conformance decode: no hex on standard input")
+    try:
+        decoded = decode_hex(args.protocol, hex_args, model=args.model)
+    except ValueError as exc:
+        raise UsageError(f"conformance decode: {exc}") from None
+    if args.json:
+        print(json.dumps([item.to_json() for item in decoded], indent=2))
+    else:
+        for item in decoded:
+            print(describe_line(item))
+    return 0 if all(item.valid for item in decoded) else 1
+
+
+def _add_decode_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    decode = sub.add_parser(
+        "decode",
+        help="decode protocol messages given as hex",
+        description="Name and check each message: one line per message (its hex, then "
+        "name, fields and problems), or a JSON array with --json.  HEX may be spaced "
+        "or separated by : - , with optional 0x prefixes, and may hold a stream of "
+        "several VISCA or Pelco messages; a VISCA-over-IP argument is one datagram.  "
+        "A VISCA reply is named after the request before it.  HEX '-' reads one "
+        "argument per line from standard input.  Exit status: 0 if every message is "
+        "valid, 1 if any is not, 2 for bad input.",
+    )
+    decode.add_argument(
+        "--protocol", required=True, choices=["visca", "visca-ip", "pelco-d", "pelco-p"]
+    )
+    decode.add_argument("--json", action="store_true", help="print a JSON array")
+    decode.add_argument("--model", help="model profile, for rows that share bytes (VISCA)")
+    decode.add_argument("hex", nargs="+", metavar="HEX", help="message bytes in hex, or -")
+    decode.set_defaults(func=cmd_decode)
+
+
 # ------------------------------------------------------------------ not built yet
 def _not_built(name: str) -> int:
     print(f"conformance {name}: not available in this version yet", file=sys.stderr)
@@ -261,15 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.set_defaults(func=cmd_report)
 
+    _add_decode_parser(sub)
+
     later = {
-        "decode": (
-            "decode protocol messages given as hex",
-            [
-                ("--protocol", {"choices": ["visca", "visca-ip", "pelco-d", "pelco-p"]}),
-                ("--json", {"action": "store_true"}),
-                ("hex", {"nargs": "*"}),
-            ],
-        ),
         "analyze": (
             "analyze a packet capture (pcap/pcapng) or serial log",
             [

@@ -93,7 +93,13 @@ def _check_emulated(spec: DeviceSpec) -> None:
             f"--device {spec.masked!r}: the {spec.emulator} emulator is not built yet "
             f"(available: {', '.join(emulators.available())})"
         )
-    known = emulators.EMULATORS[how.emulator].FAULTS
+    cls = emulators.EMULATORS[how.emulator]
+    if spec.model is not None and spec.model not in (cls.MODELS or ()):
+        raise DeviceURIError(
+            f"--device {spec.masked!r}: the {spec.emulator} emulator has no model {spec.model} "
+            f"(known: {', '.join(cls.MODELS or ()) or 'none'})"
+        )
+    known = cls.FAULTS
     unknown = [f for f in spec.faults if f not in known]
     if unknown:
         raise DeviceURIError(

@@ -401,8 +401,10 @@ PROBES = {
 }
 
 
-def test_every_fault_has_an_expectation() -> None:
-    assert set(EFFECTS) == set(CameraEmulator.FAULTS)
+def test_probe_faults_exist() -> None:
+    """The faults these probes can see; tests/test_faults.py proves every fault
+    (these included) turns the matching suite tests red."""
+    assert set(EFFECTS) <= set(CameraEmulator.FAULTS)
 
 
 @pytest.mark.parametrize("fault", [None, *sorted(EFFECTS)], ids=lambda f: f or "clean")
@@ -588,7 +590,7 @@ def test_each_ip_frame_gets_at_most_one_well_formed_answer(frames: list[bytes]) 
     with bench() as b:
         for frame in frames:
             answers = b.feed("visca-ip", frame)
-            assert len(answers) <= 1
+            assert len(answers) <= 2  # an answer, or ACK then Completion
             if len(frame) < visca_ip.HEADER_LEN:
                 assert answers == []
             for answer in answers:

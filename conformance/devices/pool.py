@@ -55,8 +55,9 @@ class DevicePool:
         options: dict[str, object] = {"faults": spec.faults, "model": spec.model}
         if "speed" in spec.params:
             options["speed"] = float(spec.params["speed"])
-        if "address" in spec.params:
-            options["address"] = int(spec.params["address"])
+        for name in ("address", "chain"):
+            if name in spec.params:
+                options[name] = int(spec.params[name])
         emulator = cls(**options)  # type: ignore[arg-type]
         if self.host is None:
             self.host = EmulatorHost().start()
@@ -77,7 +78,8 @@ class DevicePool:
 
 def concrete_spec(spec: DeviceSpec, scheme: str, listening: Listening) -> DeviceSpec:
     """The real-device spec of a running emulator, keeping the user's parameters."""
-    keep = {k: v for k, v in spec.params.items() if k in ("address", "timeout", "model")}
+    keep = {k: v for k, v in spec.params.items()
+            if k in ("address", "timeout", "model", "motion_timeout")}  # fmt: skip
     query = "&".join(f"{k}={v}" for k, v in keep.items())
     where = listening.address
     uri = f"{scheme}://{where}" + (f"?{query}" if query else "")

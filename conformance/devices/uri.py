@@ -55,19 +55,20 @@ AT_MODULES = ("bc26",)
 SECRET_PARAMS = frozenset({"password", "key_password", "token", "auth"})
 
 _COMMON = frozenset({"model", "timeout"})
+_CAMERA = frozenset({"address", "motion_timeout"})
 _PARAMS: dict[tuple[str, str], frozenset[str]] = {
-    ("visca", "serial"): _COMMON | {"baud", "address"},
-    ("visca", "tcp"): _COMMON | {"address"},
-    ("visca-ip", "udp"): _COMMON | {"address"},
-    ("pelco-d", "serial"): _COMMON | {"baud", "address"},
-    ("pelco-d", "tcp"): _COMMON | {"address"},
-    ("pelco-p", "serial"): _COMMON | {"baud", "address"},
-    ("pelco-p", "tcp"): _COMMON | {"address"},
+    ("visca", "serial"): _COMMON | _CAMERA | {"baud"},
+    ("visca", "tcp"): _COMMON | _CAMERA,
+    ("visca-ip", "udp"): _COMMON | _CAMERA,
+    ("pelco-d", "serial"): _COMMON | _CAMERA | {"baud", "observe"},
+    ("pelco-d", "tcp"): _COMMON | _CAMERA | {"observe"},
+    ("pelco-p", "serial"): _COMMON | _CAMERA | {"baud", "observe"},
+    ("pelco-p", "tcp"): _COMMON | _CAMERA | {"observe"},
     ("at", "serial"): _COMMON | {"baud", "module"},
     ("at", "tcp"): _COMMON | {"module"},
     ("ocpp", "listen"): _COMMON | {"id", "version", "control", "accept_timeout"},
 }
-_EMU_PARAMS = _COMMON | {"fault", "speed", "address", "id", "version", "module"}
+_EMU_PARAMS = _COMMON | _CAMERA | {"fault", "speed", "chain", "id", "version", "module"}
 
 #: what a user would type to get a device for each protocol (used in skip reasons)
 EXAMPLES: dict[str, str] = {
@@ -202,9 +203,11 @@ def _validate(uri: str, protocol: str, params: dict[str, str]) -> None:
         if int(params["baud"]) not in SERIAL_BAUDS:
             raise _fail(uri, f"baud={params['baud']} is not a standard rate {SERIAL_BAUDS}")
     _positive(uri, params, "timeout", 600)
+    _positive(uri, params, "motion_timeout", 3600)
     _positive(uri, params, "speed", 10_000)
     if protocol in ("visca", "visca-ip"):
         _int(uri, params, "address", 1, 7)
+        _int(uri, params, "chain", 1, 7)
     elif protocol in ("pelco-d", "pelco-p"):
         _int(uri, params, "address", 0, 255)
     if "module" in params and params["module"] not in AT_MODULES:

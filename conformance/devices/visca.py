@@ -20,6 +20,8 @@ from dissectors import visca_table as table
 from dissectors.decoded import Decoded
 
 FRAMER = TerminatorFramer(b"\xff", max_frame=table.MAX_LEN)
+SOCKETS = (1, 2)
+DEFAULT_MOTION_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,15 @@ class Reply:
     latency: float  # seconds from the end of the request
     decoded: Decoded
     frame: bytes  # what came on the wire (with the IP header, if any)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A command, its ACK and its Completion."""
+
+    request: bytes
+    ack: Reply
+    completion: Reply
 
 
 class ViscaDevice(Device):
@@ -82,6 +93,97 @@ class ViscaDevice(Device):
             for _ in range(replies)
         ]
 
+    # ------------------------------------------------------------ spec verbs
+    @property
+    def motion_timeout(self) -> float:
+        """Bound on a Completion that follows a move (``motion_timeout=`` in the URI)."""
+        return float(self.spec.params.get("motion_timeout", DEFAULT_MOTION_TIMEOUT))
+
+    def _expect_reply(self, reply: Reply, name: str, *, ref: str, request: bytes,
+                      expected: str) -> Reply:  # fmt: skip
+        """*reply* must be row *name* from this camera."""
+        __tracebackhide__ = True
+        got = visca.match_row(reply.data)
+        if got is None or got.name != name or reply.data[0] != visca.reply_address(self.address):
+            raise Finding(f"expected {name}, got {reply.decoded.describe()}", requirement=ref,
+                          sent=request, received=reply.frame, expected=expected)  # fmt: skip
+        return reply
+
+    def command(self, name: str, *, ref: str | None = None, **params: int) -> Exchange:
+        """Send command row *name*; it must be ACKed (``y0 4z FF``) within the reply
+        bound and completed (``y0 5z FF``, same socket) within the motion bound."""
+        __tracebackhide__ = True
+        row = table.BY_NAME[name]
+        ref = ref or row.ref
+        message = self.build(name, **params)
+        self.send(message)
+        sent_at = time.monotonic()
+        ack = self.receive(request=message, requirement=ref, sent_at=sent_at)
+        y = visca.reply_address(self.address)
+        self._expect_reply(ack, "ACK", ref=f"{ref} (§3.1 ACK)", request=message,
+                           expected=f"ACK {y:02X} 4z FF, z = socket 1..2")  # fmt: skip
+        socket = ack.decoded.fields["socket"]
+        if socket not in SOCKETS:
+            raise Finding(f"ACK names socket {socket}", requirement=f"{ref} (§3.1 ACK)",
+                          sent=message, received=ack.frame, expected="socket 1 or 2")  # fmt: skip
+        done = self.receive(self.motion_timeout, request=message, requirement=ref,
+                            sent_at=sent_at)  # fmt: skip
+        want = f"Completion {y:02X} 5{socket} FF (socket of the ACK)"
+        self._expect_reply(done, "Completion", ref=f"{ref} (§3.1 Completion)", request=message,
+                           expected=want)  # fmt: skip
+        if done.decoded.fields["socket"] != socket:
+            raise Finding(f"Completion names socket {done.decoded.fields['socket']}, the ACK "
+                          f"socket {socket}", requirement=f"{ref} (§3.1 Completion)",
+                          sent=message, received=done.frame, expected=want)  # fmt: skip
+        return Exchange(message, ack, done)
+
+    def inquire(self, name: str, *, ref: str | None = None) -> dict[str, int]:
+        """Send inquiry row *name*; the answer must fit the row's reply notation,
+        come from this camera within the reply bound, with values the row allows."""
+        __tracebackhide__ = True
+        row = table.BY_NAME[name]
+        assert row.reply is not None, name
+        ref = ref or row.ref
+        message = self.build(name)
+        (reply,) = self.request(message, requirement=ref)
+        y = visca.reply_address(self.address)
+        expected = f"{row.reply.text.replace('y0', f'{y:02X}')}"
+        if reply.decoded.name != f"{name} reply" or reply.data[0] != y:
+            raise Finding(f"not a {name} answer: {reply.decoded.describe()}", requirement=ref,
+                          sent=message, received=reply.frame, expected=expected)  # fmt: skip
+        if reply.decoded.problems:
+            raise Finding("; ".join(reply.decoded.problems), requirement=ref, sent=message,
+                          received=reply.frame, expected=expected)  # fmt: skip
+        return {k: v for k, v in reply.decoded.fields.items() if k != "camera"}
+
+    def expect_error(self, message: bytes, error: str, *, ref: str,
+                     after_ack: bool = False) -> Reply:  # fmt: skip
+        """*message* must be answered with error row *error* (after an ACK if
+        *after_ack*), from this camera, within the reply bound."""
+        __tracebackhide__ = True
+        self.send(message)
+        sent_at = time.monotonic()
+        y = visca.reply_address(self.address)
+        expected = table.BY_NAME[error].packet.text.replace("y0", f"{y:02X}")
+        if after_ack:
+            ack = self.receive(request=message, requirement=ref, sent_at=sent_at)
+            self._expect_reply(ack, "ACK", ref=ref, request=message,
+                               expected=f"ACK {y:02X} 4z FF, then {error} {expected}")  # fmt: skip
+        reply = self.receive(request=message, requirement=ref, sent_at=sent_at)
+        return self._expect_reply(reply, error, ref=ref, request=message,
+                                  expected=f"{error} {expected}")  # fmt: skip
+
+    def expect_silence(self, message: bytes, *, ref: str, within: float | None = None) -> None:
+        """*message* must get no answer at all within *within* seconds."""
+        __tracebackhide__ = True
+        self.send(message)
+        try:
+            reply = self.receive(within or self.reply_timeout, request=message, requirement=ref)
+        except NoReply:
+            return
+        raise Finding("answered a message the spec gives no answer to", requirement=ref,
+                      sent=message, received=reply.frame, expected="no reply")  # fmt: skip
+
 
 class ViscaIpDevice(ViscaDevice):
     """VISCA over IP (§3.2.4): each message wrapped in the 8-byte header."""
@@ -103,6 +205,10 @@ class ViscaIpDevice(ViscaDevice):
         if sequence is None:
             self.sequence = (self.sequence + 1) & 0xFFFFFFFF
         return frame
+
+    def send_frame(self, frame: bytes) -> None:
+        """A hand-made datagram (header included), as is."""
+        self.transport.send(frame)
 
     def receive_frame(
         self,

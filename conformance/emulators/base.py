@@ -98,6 +98,8 @@ class Emulator(ABC):
     name: ClassVar[str]
     FAULTS: ClassVar[dict[str, str]] = {}
     FACES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: model profiles the emulator knows (None: it takes no model)
+    MODELS: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(
         self, *, faults: Iterable[str] = (), speed: float = 1.0, model: str | None = None

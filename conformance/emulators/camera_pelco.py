@@ -1,0 +1,1 @@
+"""Pelco-D and Pelco-P faces of the camera emulator (placeholder until the Pelco tables land)."""
