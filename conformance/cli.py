@@ -232,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the conformance suites against devices (pytest with defaults)",
         description="Run the suites for every --device (default: emu, all built-in "
         "emulators).  Allure results go to ./allure-results, replacing the previous run "
-        "unless --keep-results.  Arguments after the options go to pytest.",
+        "unless --keep-results.  Any other argument goes to pytest (e.g. -k, -x).",
     )
     run.add_argument(
         "--device",
@@ -251,7 +251,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="add to the results directory instead of replacing it",
     )
-    run.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
     run.set_defaults(func=cmd_run)
 
     emulate = sub.add_parser(
@@ -361,9 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if extra and getattr(args, "command", None) != "run":
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         if getattr(args, "command", None) == "run":
-            args.pytest_args = [*args.pytest_args, *extra]
-            if args.pytest_args[:1] == ["--"]:
-                args.pytest_args = args.pytest_args[1:]
+            args.pytest_args = [a for a in extra if a != "--"]
         if getattr(args, "func", None) is None:
             parser.print_help()
             return 2

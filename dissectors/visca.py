@@ -191,6 +191,21 @@ def _is_inquiry_answer(data: bytes) -> bool:
     )
 
 
+def _index() -> dict[tuple[bool, int, int], list[table.Row]]:
+    """Rows by (is a reply, body length, first body byte), so matching tries few."""
+    index: dict[tuple[bool, int, int], list[table.Row]] = {}
+    for row in table.COMMANDS + table.REPLIES:
+        first = row.packet.body[0]
+        firsts = [int(first, 16)] if all(ch in HEX for ch in first) else range(256)
+        for byte in firsts:
+            key = (row.kind == "reply", len(row.packet.body), byte)
+            index.setdefault(key, []).append(row)
+    return index
+
+
+_CANDIDATES = _index()
+
+
 def match_row(
     data: bytes, request: table.Row | None = None, model: str | None = None
 ) -> table.Row | None:
@@ -210,7 +225,7 @@ def match_row(
     kind = _address_kind(address)
     found = [
         row
-        for row in (table.REPLIES if kind == "reply" else table.COMMANDS)
+        for row in _CANDIDATES.get((kind == "reply", len(body), body[0]), ())
         if _address_fits(row.packet.address, address) and row.packet.match(body) is not None
     ]
     if not found and kind == "broadcast":  # a broadcast answer such as Address_Set's

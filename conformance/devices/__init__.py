@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conformance.devices.base import Device
+from conformance.devices.pelco import PelcoDDevice, PelcoPDevice
 from conformance.devices.uri import DeviceSpec, parse_device, parse_devices
 from conformance.devices.visca import ViscaDevice, ViscaIpDevice
 from conformance.errors import FrameworkError
@@ -12,6 +13,8 @@ from conformance.transports import SerialTransport, TcpTransport, Transport, Udp
 CLIENTS: dict[str, type[Device]] = {
     "visca": ViscaDevice,
     "visca-ip": ViscaIpDevice,
+    "pelco-d": PelcoDDevice,
+    "pelco-p": PelcoPDevice,
 }
 
 

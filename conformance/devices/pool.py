@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from conformance import emulators
 from conformance.devices import client_for
 from conformance.devices.base import Device
+from conformance.devices.pelco import camera_number, with_observer
 from conformance.devices.uri import DeviceSpec, parse_device
 from conformance.emulators.base import Emulator
 from conformance.emulators.hosting import EmulatorHost, Listening
@@ -35,7 +36,8 @@ class DevicePool:
 
     def get(self, spec: DeviceSpec) -> Opened:
         if spec.uri in self.failed:
-            raise self.failed[spec.uri]
+            __tracebackhide__ = True  # the pool's repr holds the unmasked URIs
+            raise self.failed[spec.uri].with_traceback(None)  # not one more frame per test
         if spec.uri not in self.opened:
             try:
                 self.opened[spec.uri] = self._open(spec)
@@ -58,11 +60,18 @@ class DevicePool:
         for name in ("address", "chain"):
             if name in spec.params:
                 options[name] = int(spec.params[name])
+        pelco = spec.protocol in ("pelco-d", "pelco-p")
+        if pelco and "address" in options:  # the URI gives the wire address
+            options["address"] = camera_number(spec.protocol, int(spec.params["address"]))
         emulator = cls(**options)  # type: ignore[arg-type]
         if self.host is None:
             self.host = EmulatorHost().start()
         listening = self.host.serve(emulator, how.face, how.transport)
-        device = client_for(concrete_spec(spec, how.scheme, listening))
+        concrete = concrete_spec(spec, how.scheme, listening)
+        if pelco:  # no Pelco replies: the same camera's VISCA face observes it
+            visca_face = self.host.serve(emulator, "visca", "pty")
+            concrete = with_observer(concrete, f"visca+serial://{visca_face.address}")
+        device = client_for(concrete)
         device.open()
         return Opened(device, emulator, listening)
 

@@ -55,7 +55,7 @@ AT_MODULES = ("bc26",)
 SECRET_PARAMS = frozenset({"password", "key_password", "token", "auth"})
 
 _COMMON = frozenset({"model", "timeout"})
-_CAMERA = frozenset({"address", "motion_timeout"})
+_CAMERA = frozenset({"address", "chain", "motion_timeout"})
 _PARAMS: dict[tuple[str, str], frozenset[str]] = {
     ("visca", "serial"): _COMMON | _CAMERA | {"baud"},
     ("visca", "tcp"): _COMMON | _CAMERA,

@@ -27,6 +27,8 @@ class EmulatedDevice:
 EMULATED_DEVICES: dict[str, EmulatedDevice] = {
     "visca": EmulatedDevice("camera", "visca", "pty", "visca+serial"),
     "visca-ip": EmulatedDevice("camera", "visca-ip", "udp", "visca-ip"),
+    "pelco-d": EmulatedDevice("camera", "pelco-d", "pty", "pelco-d+serial"),
+    "pelco-p": EmulatedDevice("camera", "pelco-p", "pty", "pelco-p+serial"),
 }
 
 #: aliases accepted by ``conformance emulate``

@@ -82,3 +82,18 @@ def test_version_inq_reports_identity(device: ViscaDevice) -> None:
         firmware=f"{fields['version']:04X}",
         max_socket=fields["max_socket"],
     )
+
+
+ADDRESS_SET = BY_NAME["Address_Set"]
+
+
+@pytest.mark.story("Address_Set")
+@pytest.mark.requirement(ADDRESS_SET.ref)
+def test_address_set_answers_the_next_free_address(device: ViscaDevice) -> None:
+    """``88 30 01 FF`` is answered ``88 30 0w FF``, w = the address after the last camera."""
+    chain = int(device.spec.params.get("chain", 1))
+    request = visca.build("Address_Set")
+    (reply,) = device.request(request, requirement=ADDRESS_SET.ref)
+    want = visca.build_reply(ADDRESS_SET, next_address=device.address + chain)
+    expect_bytes(reply.data, want, requirement=ADDRESS_SET.ref, sent=request,
+                 what="answer to Address_Set")  # fmt: skip

@@ -25,6 +25,10 @@ def test_recall_returns_to_the_stored_position(device: ViscaDevice, preset: int)
     device.command("CAM_set", preset=preset)
     device.command("PT_Direct", pan_position=0xFF00, tilt_position=0x0000)
     device.command("Zoom_Direct", zoom_position=0x0000)
+    away = device.inquire("PT_Pos_Inq"), device.inquire("Zoom_Pos_Inq")
+    expect(away != stored, "the camera did not leave the stored position, so the recall "
+           "cannot be seen", requirement=BY_NAME["PT_Direct"].ref, received=str(away),
+           expected=f"a position other than {stored}")  # fmt: skip
     device.command("CAM_recall", preset=preset)
     now = device.inquire("PT_Pos_Inq"), device.inquire("Zoom_Pos_Inq")
     expect(
