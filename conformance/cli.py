@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from conformance import __version__, emulators
 from conformance.devices.uri import parse_devices
+from conformance.emulators.base import Emulator
 from conformance.emulators.hosting import EmulatorHost, Listening
 from conformance.errors import DeviceURIError, FrameworkError
 
@@ -106,12 +107,13 @@ def cmd_emulate(args: argparse.Namespace) -> int:
                     f"conformance emulate: cannot serve {face} on {transport} "
                     f"{bind}:{port}: {exc.strerror or exc}"
                 ) from None
+        _observe_pelco(host, emulator, listening)
         print(
             json.dumps(
                 {
                     "event": "listening",
                     "emulator": cls.name,
-                    "endpoints": [_endpoint_json(item) for item in listening],
+                    "endpoints": [_endpoint_json(item, listening) for item in listening],
                 }
             ),
             flush=True,
@@ -121,6 +123,15 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     finally:
         host.close()
     return 0
+
+
+def _observe_pelco(host: EmulatorHost, emulator: Emulator, listening: list[Listening]) -> None:
+    """Pelco has no replies: serve the same camera's VISCA face too, so the Pelco
+    device URIs printed can carry ``observe=``."""
+    if not any(item.face.startswith("pelco") for item in listening):
+        return
+    if not any(item.face == "visca" for item in listening):
+        listening.append(host.serve(emulator, "visca", "pty"))
 
 
 def _face_for(name: str, faces: dict[str, tuple[str, ...]], transport: str) -> str:
@@ -143,7 +154,7 @@ def _default_plan(name: str) -> list[tuple[str, str, str, int]]:
     return plan
 
 
-def _endpoint_json(item: Listening) -> dict[str, str]:
+def _endpoint_json(item: Listening, listening: list[Listening]) -> dict[str, str]:
     out = item.as_json()
     for dev in emulators.EMULATED_DEVICES.values():
         if dev.face == item.face:
@@ -152,6 +163,9 @@ def _endpoint_json(item: Listening) -> dict[str, str]:
             )
             out["device"] = f"{scheme}://{item.address}"
             break
+    observer = next((i for i in listening if i.face == "visca"), None)
+    if item.face.startswith("pelco") and observer is not None:
+        out["device"] += f"?observe={_endpoint_json(observer, [])['device']}"
     return out
 
 
@@ -280,7 +294,15 @@ def build_parser() -> argparse.ArgumentParser:
     emulate.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal")
     emulate.add_argument("--model", help="model profile to emulate")
     emulate.add_argument(
-        "--fault", action="append", metavar="NAME", help="switch on a fault (repeatable)"
+        "--fault",
+        action="append",
+        metavar="NAME",
+        help="switch on a fault (repeatable): "
+        + "; ".join(
+            f"{name}: {what}"
+            for cls in emulators.EMULATORS.values()
+            for name, what in sorted(cls.FAULTS.items())
+        ),
     )
     emulate.add_argument(
         "--speed",

@@ -86,6 +86,8 @@ def test_serial_path_that_exists(tmp_path: Path) -> None:
         ("ocpp+listen://0.0.0.0:9000", "missing id="),
         ("ocpp+listen://0.0.0.0:9000?id=CS1&version=1.6", "version='1.6' must be one of"),
         ("emu:", "name the emulator"),
+        ("pelco-d+tcp://h:1?observe=foo://x", "observe=: --device 'foo://x': unknown scheme"),
+        ("pelco-d+tcp://h:1?observe=emu:visca", "observe= takes a VISCA device URI"),
         ("emu:toaster", "unknown emulator 'toaster'"),
         ("emu:visca?speed=fast", "speed='fast' is not a number"),
     ],

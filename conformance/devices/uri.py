@@ -216,6 +216,13 @@ def _validate(uri: str, protocol: str, params: dict[str, str]) -> None:
         raise _fail(uri, f"version={params['version']!r} must be one of {', '.join(OCPP_VERSIONS)}")
     if "accept_timeout" in params:
         _int(uri, params, "accept_timeout", 1, 86_400)
+    if "observe" in params:
+        try:
+            observer = parse_device(params["observe"])
+        except DeviceURIError as exc:
+            raise _fail(uri, f"observe=: {exc}") from None
+        if observer.link == "emu" or "visca" not in observer.speaks:
+            raise _fail(uri, "observe= takes a VISCA device URI of the same camera")
     if "model" in params and not _NAME_RE.match(params["model"]):
         raise _fail(uri, f"model={params['model']!r} is not a model name")
 
