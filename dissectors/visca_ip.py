@@ -62,6 +62,15 @@ class VISCA_IP(Packet):
             pkt = pkt[:2] + struct.pack(">H", len(pay)) + pkt[4:]
         return pkt + pay
 
+    def do_dissect(self, s: bytes) -> bytes:
+        """A datagram shorter than the header dissects without raising; it keeps
+        its own bytes and :func:`decode` reports it."""
+        if len(s) >= HEADER_LEN:
+            return super().do_dissect(s)
+        super().do_dissect(s + bytes(HEADER_LEN - len(s)))
+        self.raw_packet_cache = s
+        return b""
+
     def guess_payload_class(self, payload: bytes) -> type[Packet]:
         if self.payload_type in (COMMAND, INQUIRY, REPLY, DEVICE_SETTING):
             return visca.VISCA
