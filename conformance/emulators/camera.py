@@ -338,7 +338,7 @@ class CameraEmulator(Emulator):
         "wrong_socket": "Completion names the other socket than the ACK",
         "inquiry_off_by_one": "position inquiries answer one more than the position",
         "state_not_applied": "commands are ACKed and completed but change nothing",
-        "accepts_unknown": "a message matching no row is ACKed and completed",
+        "accepts_unknown": "a message matching no row (or malformed) is ACKed and completed",
         "accepts_out_of_range": "parameters outside the table's values are accepted",
         "accepts_unsupported": "commands the model does not claim are accepted",
         "ignores_address": "answers requests addressed to any camera",
@@ -426,7 +426,10 @@ class CameraEmulator(Emulator):
         if camera is None:
             return
         if visca.structural_problems(message):
-            out(visca.build("Syntax_Error", camera.address))
+            if self.fault("accepts_unknown"):
+                self._ack_complete(camera, None, out, link, 0.0)
+            else:
+                out(visca.build("Syntax_Error", camera.address))
             return
         row = visca.match_row(message, model=self.model)
         known = row is not None and (row.kind != "reply")

@@ -25,7 +25,11 @@ def test_mute_commands_show_in_ado_mute_inq(
     device: ViscaDevice, name: str, before: int, after: int
 ) -> None:
     require(device, name, "ADO_Mute_On", "ADO_Mute_Off", "Ado_Mute_Inq")
-    device.command("ADO_Mute_On" if before == 1 else "ADO_Mute_Off")
+    setup = "ADO_Mute_On" if before == 1 else "ADO_Mute_Off"
+    device.command(setup)
+    got = mute(device)
+    expect(got == before, f"Ado_Mute_Inq answers {got} after {setup}",
+           requirement=BY_NAME[setup].ref, expected=str(before))  # fmt: skip
     device.command(name)
     got = mute(device)
     expect(
