@@ -145,7 +145,7 @@ def generate(
         "name": name,
         "plugins": {
             "awesome": {"options": {"singleFile": single_file}},
-            # Allure adds its "agent" plugin (notes for coding agents) unless told not to.
+            # Only the HTML report is wanted: switch off the extra plugin Allure adds by default.
             "agent": {"enabled": False},
         },
     }
