@@ -170,6 +170,20 @@ def _endpoint_json(item: Listening, listening: list[Listening]) -> dict[str, str
 
 
 # ------------------------------------------------------------------ report
+def cmd_check_transcript(args: argparse.Namespace) -> int:
+    from conformance.at.check_log import MODULES, check_log, dumps
+
+    if args.module not in MODULES:
+        raise UsageError(f"conformance check-transcript: unknown module {args.module!r} "
+                         f"(known: {', '.join(MODULES)})")  # fmt: skip
+    path = Path(args.log)
+    if not path.is_file():
+        raise UsageError(f"conformance check-transcript: no log file {args.log}")
+    report = check_log(path, module=args.module, async_timeout=args.async_timeout)
+    print(dumps(report) if args.json else report.render())
+    return 1 if report.violations else 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from reports.allure_cli import generate
 
@@ -330,6 +344,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_decode_parser(sub)
 
+    check = sub.add_parser(
+        "check-transcript",
+        help="check a recorded AT-command log against a module's manual",
+        description="Check a recorded AT log (plain lines, or lines with [12:00:01.123] or "
+        "ISO timestamps, with or without > and < direction marks) against the module's "
+        "manual: forms, parameters, responses, final and asynchronous results, URCs, and "
+        "timing where timestamps allow.  Each violation names its line and the manual "
+        "section; the exit status is 1 if there is any.",
+    )
+    check.add_argument("log", help="the log file")
+    check.add_argument("--module", default="bc26", help="module manual (default: %(default)s)")
+    check.add_argument("--json", action="store_true", help="JSON output")
+    check.add_argument(
+        "--async-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="bound on CONNECT/UPDATE/CLOSE/SEND results (default 128)",
+    )
+    check.set_defaults(func=cmd_check_transcript)
+
     later = {
         "analyze": (
             "analyze a packet capture (pcap/pcapng) or serial log",
@@ -356,10 +390,6 @@ def build_parser() -> argparse.ArgumentParser:
         "replay": (
             "re-run one fuzz finding against a device",
             [("finding", {}), ("--device", {"metavar": "URI"})],
-        ),
-        "check-transcript": (
-            "check a recorded AT-command log against a module's manual",
-            [("log", {}), ("--module", {"default": "bc26"}), ("--json", {"action": "store_true"})],
         ),
     }
     for name, (text, arguments) in later.items():

@@ -53,7 +53,7 @@ def test_bad_input_is_one_line_and_non_zero(args: list[str], message: str) -> No
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
-@pytest.mark.parametrize("command", ["analyze", "fuzz", "replay", "check-transcript"])
+@pytest.mark.parametrize("command", ["analyze", "fuzz", "replay"])
 def test_commands_not_built_yet_say_so_and_exit_2(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
