@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conformance.devices.at import AtDevice
 from conformance.devices.base import Device
 from conformance.devices.pelco import PelcoDDevice, PelcoPDevice
 from conformance.devices.uri import DeviceSpec, parse_device, parse_devices
@@ -15,6 +16,7 @@ CLIENTS: dict[str, type[Device]] = {
     "visca-ip": ViscaIpDevice,
     "pelco-d": PelcoDDevice,
     "pelco-p": PelcoPDevice,
+    "at": AtDevice,
 }
 
 

@@ -88,7 +88,8 @@ class DevicePool:
 def concrete_spec(spec: DeviceSpec, scheme: str, listening: Listening) -> DeviceSpec:
     """The real-device spec of a running emulator, keeping the user's parameters."""
     keep = {k: v for k, v in spec.params.items()
-            if k in ("address", "timeout", "model", "motion_timeout")}  # fmt: skip
+            if k in ("address", "timeout", "model", "motion_timeout", "module",
+                     "async_timeout")}  # fmt: skip
     query = "&".join(f"{k}={v}" for k, v in keep.items())
     where = listening.address
     uri = f"{scheme}://{where}" + (f"?{query}" if query else "")

@@ -64,11 +64,13 @@ _PARAMS: dict[tuple[str, str], frozenset[str]] = {
     ("pelco-d", "tcp"): _COMMON | _CAMERA | {"observe"},
     ("pelco-p", "serial"): _COMMON | _CAMERA | {"baud", "observe"},
     ("pelco-p", "tcp"): _COMMON | _CAMERA | {"observe"},
-    ("at", "serial"): _COMMON | {"baud", "module"},
-    ("at", "tcp"): _COMMON | {"module"},
+    ("at", "serial"): _COMMON | {"baud", "module", "async_timeout"},
+    ("at", "tcp"): _COMMON | {"module", "async_timeout"},
     ("ocpp", "listen"): _COMMON | {"id", "version", "control", "accept_timeout"},
 }
-_EMU_PARAMS = _COMMON | _CAMERA | {"fault", "speed", "chain", "id", "version", "module"}
+_EMU_PARAMS = (
+    _COMMON | _CAMERA | {"fault", "speed", "chain", "id", "version", "module", "async_timeout"}
+)
 
 #: what a user would type to get a device for each protocol (used in skip reasons)
 EXAMPLES: dict[str, str] = {
@@ -204,6 +206,7 @@ def _validate(uri: str, protocol: str, params: dict[str, str]) -> None:
             raise _fail(uri, f"baud={params['baud']} is not a standard rate {SERIAL_BAUDS}")
     _positive(uri, params, "timeout", 600)
     _positive(uri, params, "motion_timeout", 3600)
+    _positive(uri, params, "async_timeout", 3600)
     _positive(uri, params, "speed", 10_000)
     if protocol in ("visca", "visca-ip"):
         _int(uri, params, "address", 1, 7)
