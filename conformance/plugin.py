@@ -14,6 +14,9 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import pkgutil
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -33,6 +36,7 @@ DEFAULT_RESULTS = "allure-results"
 specs_key = pytest.StashKey[list[DeviceSpec]]()
 pool_key = pytest.StashKey[DevicePool]()
 transcripts_key = pytest.StashKey[list[Transcript]]()
+devices_key = pytest.StashKey[list[Device]]()
 
 
 def suites_dir() -> Path:
@@ -76,12 +80,26 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     config.stash[specs_key] = specs
     config.stash[pool_key] = DevicePool()
+    _register_states(config)
     if specs and hasattr(config.option, "allure_report_dir"):
         if not config.option.allure_report_dir:
             config.option.allure_report_dir = DEFAULT_RESULTS
         results = Path(config.option.allure_report_dir)
         write_categories(results)
         write_environment(results, specs, {})
+
+
+def _register_states(config: pytest.Config) -> None:
+    """Each suite package's ``states`` module holds its reusable states
+    (configured, registered, Booted...) as fixtures for all its test modules."""
+    import suites
+
+    for info in pkgutil.iter_modules(suites.__path__):
+        name = f"suites.{info.name}.states"
+        if info.ispkg and importlib.util.find_spec(name) is not None:
+            module = importlib.import_module(name)
+            if not config.pluginmanager.is_registered(module):
+                config.pluginmanager.register(module, name)
 
 
 def _check_emulated(spec: DeviceSpec) -> None:
@@ -158,12 +176,22 @@ def device(request: pytest.FixtureRequest) -> Iterator[Device]:
         assert pool.host is not None
         pool.host.call(opened.emulator.reset)
     dev.settle()
+    request.node.stash.setdefault(devices_key, []).append(dev)
     transcript.note("test starts")
     yield dev
     if opened.emulator is not None and len(opened.emulator.internal_errors) > opened.errors_seen:
         new = opened.emulator.internal_errors[opened.errors_seen :]
         opened.errors_seen = len(opened.emulator.internal_errors)
         raise FrameworkError(f"emulator {spec.emulator} failed internally:\n" + new[-1])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """After a test's own steps pass, each device gets its say (stray lines...)."""
+    result = yield
+    for dev in item.stash.get(devices_key, []):
+        dev.after_test()
+    return result
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -16,7 +16,7 @@ pytest_plugins = ["pytester"]
 #: the interface tests (4) over emu:visca and emu:visca-ip, and the header tests (2)
 INTERFACE = ("-k", "test_interface or test_header")
 SUITE_TESTS = 4 * 2 + 2
-SUITE_PACKAGES = ("visca", "visca_ip", "pelco_d", "pelco_p")
+SUITE_PACKAGES = ("visca", "visca_ip", "pelco_d", "pelco_p", "bc26")
 
 
 def test_emu_collects_every_suite_with_a_device(pytester: pytest.Pytester) -> None:

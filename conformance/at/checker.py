@@ -23,6 +23,7 @@ class Violation:
     message: str
     text: str = ""
     expected: str | None = None
+    by: str = "module"  # who broke the rule: "module" or "host"
 
     def __str__(self) -> str:
         tail = f" (expected {self.expected})" if self.expected else ""
@@ -30,7 +31,7 @@ class Violation:
 
     def to_json(self) -> dict[str, Any]:
         return {"line": self.line, "ref": self.ref, "message": self.message, "text": self.text,
-                "expected": self.expected}  # fmt: skip
+                "expected": self.expected, "by": self.by}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class DialogueChecker:
             self._violate(line, f"BC26 {command.section} note 1",
                               "a CON send before the previous CON's result (line "
                               f"{self.state.con_pending_since})",
-                              expected="SEND OK or SEND FAIL first")  # fmt: skip
+                              expected="SEND OK or SEND FAIL first", by="host")  # fmt: skip
 
     # ------------------------------------------------------------ responses
     def _response(self, line: Line, text: str) -> None:
@@ -351,8 +352,10 @@ class DialogueChecker:
         return p.command.ref if p.command is not None else f"BC26 §1.2 AT+{p.name}"
 
     def _violate(self, line: Line, ref: str, message: str, text: str | None = None,
-                 expected: str | None = None) -> None:  # fmt: skip
-        self.violations.append(Violation(line.number, ref, message, text or line.text, expected))
+                 expected: str | None = None, by: str = "module") -> None:  # fmt: skip
+        self.violations.append(
+            Violation(line.number, ref, message, text or line.text, expected, by)
+        )
 
 
 _FORM_TEXT = {"test": "AT+{}=?", "read": "AT+{}?", "write": "AT+{}=<...>", "exec": "AT+{}"}

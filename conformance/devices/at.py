@@ -77,10 +77,18 @@ class AtDevice(Device):
 
     def _raise_new_violations(self, sent: str | None = None) -> None:
         __tracebackhide__ = True
-        new = self.checker.violations[self._seen_violations :]
+        new = [v for v in self.checker.violations[self._seen_violations :] if v.by == "module"]
         self._seen_violations = len(self.checker.violations)
         if new:
             raise _finding(new[0], sent)
+
+    def after_test(self, quiet: float = 0.2) -> None:
+        """Lines after the last final result must be URCs or awaited results;
+        anything else (a second final result, a stray line) is a finding."""
+        __tracebackhide__ = True
+        deadline = Deadline(quiet)
+        while (line := self._read_line(deadline)) is not None:
+            self._feed(line)
 
     # ------------------------------------------------------------ verbs
     def command(self, text: str, *, timeout: float | None = None) -> Answer:
@@ -89,7 +97,7 @@ class AtDevice(Device):
         name = text[3:].split("=")[0].split("?")[0].upper() if text[:3].upper() == "AT+" else ""
         entry = bc26.COMMANDS.get(name)
         bound = timeout or (entry.max_time + REPLY_MARGIN if entry else self.reply_timeout)
-        self.transport.send((text + "\r").encode(), note=text)
+        self.transport.send((text + "\r").encode())
         self.checker.feed(self._line(text, HOST))
         self._raise_new_violations(text)
         started = time.monotonic()
@@ -106,6 +114,21 @@ class AtDevice(Device):
                 return Answer(text, info, line, time.monotonic() - started)
             if line.strip() != text.strip() and not self._is_urc(line):
                 info.append(line)
+
+    def raw_exchange(self, text: str, *, timeout: float = 2.0) -> str:
+        """Send *text* and return the raw characters up to its final result, echo
+        included (for checks on framing and echo that lines would hide)."""
+        self.transport.send((text + "\r").encode())
+        deadline = Deadline(timeout)
+        raw = ""
+        while not any(f"\n{f}\r" in raw or raw.endswith(f"{f}\r\n") for f in ("OK", "ERROR")):
+            try:
+                chunk = self.transport.recv(deadline.remaining())
+            except NoReply:
+                raise NoReply(f"no final result within {timeout:g} s", sent=text,
+                              received=raw, requirement="BC26 §1.2") from None  # fmt: skip
+            raw += chunk.decode("latin-1") if isinstance(chunk, bytes) else chunk
+        return raw
 
     def expect_final(self, text: str, final: str, *, ref: str | None = None) -> Answer:
         """``text`` must end in *final* (e.g. ERROR for an out-of-range parameter)."""

@@ -25,6 +25,9 @@ class Device:
         self.spec = spec
         self.transport = transport
         self.info: dict[str, Any] = {}
+        #: the emulator's control API for an ``emu:`` device (the platform, the
+        #: operator), None for a real device
+        self.control: Any = None
         self.reply_timeout = spec.timeout or self.default_timeout
         self.transport.timeout = self.reply_timeout
         self.use_transcript(transport.transcript)
@@ -45,6 +48,10 @@ class Device:
 
     def close(self) -> None:
         self.transport.close()
+
+    def after_test(self) -> None:
+        """Checks once a test's own steps passed (e.g. stray lines after the last
+        answer); a finding raised here fails the test."""
 
     def settle(self) -> None:
         """Discard anything still arriving from the previous test."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from conformance import emulators
 from conformance.devices import client_for
@@ -55,8 +56,7 @@ class DevicePool:
         how = emulators.EMULATED_DEVICES[spec.emulator]
         cls = emulators.EMULATORS[how.emulator]
         options: dict[str, object] = {"faults": spec.faults, "model": spec.model}
-        if "speed" in spec.params:
-            options["speed"] = float(spec.params["speed"])
+        options["speed"] = float(spec.params.get("speed", cls.DEFAULT_SPEED))
         for name in ("address", "chain"):
             if name in spec.params:
                 options[name] = int(spec.params[name])
@@ -72,6 +72,7 @@ class DevicePool:
             visca_face = self.host.serve(emulator, "visca", "pty")
             concrete = with_observer(concrete, f"visca+serial://{visca_face.address}")
         device = client_for(concrete)
+        device.control = Control(self.host, emulator)
         device.open()
         return Opened(device, emulator, listening)
 
@@ -83,6 +84,24 @@ class DevicePool:
         if self.host is not None:
             self.host.close()
             self.host = None
+
+
+class Control:
+    """An emulator's control API (what a person, an EV or an IoT platform does),
+    called on the emulator host's loop so it never races the device traffic."""
+
+    def __init__(self, host: EmulatorHost, emulator: Emulator) -> None:
+        self._host, self.emulator = host, emulator
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self.emulator, name)
+        if not callable(target):
+            return self._host.call(lambda: getattr(self.emulator, name))
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._host.call(lambda: target(*args, **kwargs))
+
+        return call
 
 
 def concrete_spec(spec: DeviceSpec, scheme: str, listening: Listening) -> DeviceSpec:

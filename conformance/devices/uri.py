@@ -56,6 +56,9 @@ SECRET_PARAMS = frozenset({"password", "key_password", "token", "auth"})
 
 _COMMON = frozenset({"model", "timeout"})
 _CAMERA = frozenset({"address", "chain", "motion_timeout"})
+#: AT modules: the IoT platform the module is pointed at (server=HOST:PORT,
+#: endpoint=NAME) for the suites' registration steps
+_AT = frozenset({"baud", "module", "async_timeout", "server", "endpoint"})
 _PARAMS: dict[tuple[str, str], frozenset[str]] = {
     ("visca", "serial"): _COMMON | _CAMERA | {"baud"},
     ("visca", "tcp"): _COMMON | _CAMERA,
@@ -64,8 +67,8 @@ _PARAMS: dict[tuple[str, str], frozenset[str]] = {
     ("pelco-d", "tcp"): _COMMON | _CAMERA | {"observe"},
     ("pelco-p", "serial"): _COMMON | _CAMERA | {"baud", "observe"},
     ("pelco-p", "tcp"): _COMMON | _CAMERA | {"observe"},
-    ("at", "serial"): _COMMON | {"baud", "module", "async_timeout"},
-    ("at", "tcp"): _COMMON | {"module", "async_timeout"},
+    ("at", "serial"): _COMMON | _AT,
+    ("at", "tcp"): _COMMON | _AT - {"baud"},
     ("ocpp", "listen"): _COMMON | {"id", "version", "control", "accept_timeout"},
 }
 _EMU_PARAMS = (

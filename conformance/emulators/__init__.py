@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conformance.emulators.base import Emulator
+from conformance.emulators.bc26 import Bc26Emulator
 from conformance.emulators.camera import CameraEmulator
 
 #: emulator name -> class
 EMULATORS: dict[str, type[Emulator]] = {
     CameraEmulator.name: CameraEmulator,
+    Bc26Emulator.name: Bc26Emulator,
 }
 
 
@@ -29,6 +31,7 @@ EMULATED_DEVICES: dict[str, EmulatedDevice] = {
     "visca-ip": EmulatedDevice("camera", "visca-ip", "udp", "visca-ip"),
     "pelco-d": EmulatedDevice("camera", "pelco-d", "pty", "pelco-d+serial"),
     "pelco-p": EmulatedDevice("camera", "pelco-p", "pty", "pelco-p+serial"),
+    "bc26": EmulatedDevice("bc26", "at", "pty", "at+serial"),
 }
 
 #: aliases accepted by ``conformance emulate``

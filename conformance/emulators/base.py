@@ -98,6 +98,8 @@ class Emulator(ABC):
     name: ClassVar[str]
     FAULTS: ClassVar[dict[str, str]] = {}
     FACES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: time compression when the device URI gives no ``speed=``
+    DEFAULT_SPEED: ClassVar[float] = 1.0
     #: model profiles the emulator knows (None: it takes no model)
     MODELS: ClassVar[tuple[str, ...] | None] = None
 
