@@ -15,10 +15,10 @@ FORMS = "test_test_form_lists_the_ranges"
 #: fault -> suite tests it must turn red ("function" or "function[*fragment")
 RED: dict[str, list[str]] = {
     "missing_ok": [FORMS, "test_qlwcfg_dataformat_is_accepted",
-                   "test_qlwconf_read_returns_what_was_written", "test_echo_setting_is_obeyed",
+                   "test_read_form_returns_what_was_written", "test_echo_setting_is_obeyed",
                    "test_qlwdel_answers_within_five_seconds"],
-    "ok_and_error": [FORMS, "test_qlwserv_read_returns_what_was_written"],
-    "late_reply": [FORMS, "test_qlwserv_read_returns_what_was_written"],
+    "ok_and_error": [FORMS, "test_read_form_returns_what_was_written"],
+    "late_reply": [FORMS, "test_read_form_returns_what_was_written"],
     "wrong_urc_format": ["test_register_update_deregister", "test_direct_push",
                          "test_buffer_access"],
     "qlwrd_mismatch": ["test_buffer_access", "test_no_new_urc_until_the_buffer_is_drained"],

@@ -72,30 +72,20 @@ def test_parameter_outside_the_manuals_range_is_an_error(
     configured.expect_final(command, "ERROR", ref=ref(name))
 
 
-@pytest.mark.story("AT+QLWSERV")
-@pytest.mark.requirement(ref("QLWSERV"))
-def test_qlwserv_read_returns_what_was_written(device: AtDevice) -> None:
-    device.expect_final('AT+QLWSERV="10.1.2.3",5684', "OK")
-    answer = device.expect_final("AT+QLWSERV?", "OK")
-    expect(
-        answer.lines == ['+QLWSERV: "10.1.2.3",5684'],
-        f"read back {answer.lines}",
-        requirement=ref("QLWSERV"),
-        expected='+QLWSERV: "10.1.2.3",5684',
-    )
+READ_BACK = [
+    pytest.param("QLWSERV", '"10.1.2.3",5684', id="QLWSERV"),
+    pytest.param("QLWCONF", '"ep-42"', id="QLWCONF"),
+]
 
 
-@pytest.mark.story("AT+QLWCONF")
-@pytest.mark.requirement(ref("QLWCONF"))
-def test_qlwconf_read_returns_what_was_written(device: AtDevice) -> None:
-    device.expect_final('AT+QLWCONF="ep-42"', "OK")
-    answer = device.expect_final("AT+QLWCONF?", "OK")
-    expect(
-        answer.lines == ['+QLWCONF: "ep-42"'],
-        f"read back {answer.lines}",
-        requirement=ref("QLWCONF"),
-        expected='+QLWCONF: "ep-42"',
-    )
+@pytest.mark.story("Read back")
+@pytest.mark.parametrize(("name", "value"), READ_BACK)
+def test_read_form_returns_what_was_written(device: AtDevice, name: str, value: str) -> None:
+    device.expect_final(f"AT+{name}={value}", "OK")
+    answer = device.expect_final(f"AT+{name}?", "OK")
+    want = f"+{name}: {value}"
+    expect(answer.lines == [want], f"read back {answer.lines}", requirement=ref(name),
+           expected=want)  # fmt: skip
 
 
 @pytest.mark.story("AT+QLWCFG")
