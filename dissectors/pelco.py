@@ -594,3 +594,44 @@ class PelcoFrame(Packet):
         address = decoded.fields.get("address")
         at = f" address=0x{address:02X}" if address is not None else ""
         return f"{self.variant.label} {decoded.name}{at}"
+
+
+class Codec:
+    """Build and decode one variant's frames with its Scapy layer; each variant
+    module exposes these bound methods as its ``build``, ``decode``... ."""
+
+    def __init__(self, variant: Variant, layer: type[PelcoFrame]) -> None:
+        self.variant, self.layer = variant, layer
+        # the four command/data bytes after the address, in wire order
+        self.body_fields = [f.name for f in layer.fields_desc][2:6]
+
+    def camera_address(self, camera: int) -> int:
+        """Wire address of camera 1, 2, ..."""
+        return self.variant.camera_address(camera)
+
+    def build(self, name: str, address: int | None = None, *, checksum: int | None = None,
+              **params: Any) -> bytes:  # fmt: skip
+        """Wire bytes of table row or pan/tilt command *name* (see :func:`body`);
+        *checksum* overrides the computed one to craft bad frames."""
+        return self.frame(address, body(self.variant, name, **params), checksum)
+
+    def build_pt(self, address: int | None = None, *, pan_speed: int = 0, tilt_speed: int = 0,
+                 checksum: int | None = None, **bits: bool) -> bytes:  # fmt: skip
+        """A standard (pan/tilt) frame with the named bits set, e.g. ``pan_left=True``."""
+        chosen = {b for b, on in bits.items() if on}
+        return self.frame(address, pt_body(self.variant, chosen, pan_speed, tilt_speed), checksum)
+
+    def frame(self, address: int | None, data: bytes, checksum: int | None) -> bytes:
+        wire = self.variant.first_address if address is None else address
+        fields = dict(zip(self.body_fields, data, strict=True))
+        return bytes(self.layer(address=wire, checksum=checksum, **fields))
+
+    def decode(self, data: bytes, *, expected_address: int | None = None) -> Decoded:
+        """Name, fields and problems of one frame; never raises."""
+        return decode_frame(self.variant, data, expected_address)
+
+    def describe(self, data: bytes | str, *, expected_address: int | None = None) -> str:
+        """One-line decode for transcripts."""
+        if isinstance(data, str):
+            return repr(data)
+        return self.decode(data, expected_address=expected_address).describe()

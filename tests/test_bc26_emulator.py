@@ -129,15 +129,6 @@ Connect = Callable[..., AtPeer]
 
 
 @pytest.fixture
-def host() -> Iterator[EmulatorHost]:
-    host = EmulatorHost().start()
-    try:
-        yield host
-    finally:
-        host.close()
-
-
-@pytest.fixture
 def connect(host: EmulatorHost) -> Iterator[Connect]:
     """Serve the AT face of an emulator and open the host's end (closed at teardown)."""
     peers: list[AtPeer] = []

@@ -182,15 +182,6 @@ Connect = Callable[[CameraEmulator, str, str], Peer]
 
 
 @pytest.fixture
-def host() -> Iterator[EmulatorHost]:
-    host = EmulatorHost().start()
-    try:
-        yield host
-    finally:
-        host.close()
-
-
-@pytest.fixture
 def connect(host: EmulatorHost) -> Iterator[Connect]:
     """Serve a face of a camera and connect a client to it (closed at teardown)."""
     peers: list[Peer] = []

@@ -131,13 +131,6 @@ def test_fault_turns_exactly_the_matching_tests_red(
 # ---------------------------------------------------------------- real-device URIs
 
 
-@pytest.fixture
-def host() -> Iterator[EmulatorHost]:
-    serving = EmulatorHost().start()
-    yield serving
-    serving.close()
-
-
 def test_observe_parameter_watches_a_tcp_camera(
     pytester: pytest.Pytester, host: EmulatorHost
 ) -> None:

@@ -294,7 +294,6 @@ class Pending:
     """A command holding a socket until it completes."""
 
     row: table.Row
-    complete: Callable[[], None]
     cancelled: bool = False
 
 
@@ -546,7 +545,7 @@ class CameraEmulator(Emulator):
         if seconds <= 0 or row is None:
             out(completion)
             return
-        pending = Pending(row, lambda: None)
+        pending = Pending(row)
         camera.sockets[socket] = pending
 
         def complete() -> None:
