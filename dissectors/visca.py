@@ -298,6 +298,8 @@ def decode(data: bytes, request: bytes | None = None, model: str | None = None) 
     """
     problems = structural_problems(data)
     request_row = match_row(request, model=model) if request else None
+    if request_row is not None and request_row.packet.match(request[1:]) is None:
+        request_row = None  # context only from a request, not from another answer
     row = match_row(data, request_row, model)
     fields: dict[str, Any] = {}
     if data:
@@ -313,10 +315,13 @@ def decode(data: bytes, request: bytes | None = None, model: str | None = None) 
         if not problems:
             problems.append("matches no row of the VISCA table (§3.2.1)")
         return Decoded("visca", "unknown", fields, problems, bytes(data))
-    is_reply = (
-        row.reply is not None
-        and row.reply.match(data[1:]) is not None
-        and (row is request_row or row.packet.match(data[1:]) is None)
+    as_reply = row.reply.match(data[1:]) if row.reply is not None else None
+    as_request = row.packet.match(data[1:])
+    # Bytes that read both ways (a broadcast echo) are the answer in the context
+    # of their request, unless that reading breaks the row's allowed values.
+    is_reply = as_reply is not None and (
+        as_request is None
+        or (row is request_row and all(row.in_range(k, v) for k, v in as_reply.items()))
     )
     notation = row.reply if is_reply and row.reply is not None else row.packet
     name = f"{row.name} reply" if is_reply else row.name

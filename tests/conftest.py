@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+from conformance.emulators.hosting import EmulatorHost
+
+# Timing belongs in benchmarks: no per-example deadline, which a loaded CI
+# machine would turn into spurious failures.
+settings.register_profile("conformance", deadline=None)
+settings.load_profile("conformance")
 
 
 def allure_results(directory: Path) -> list[dict[str, Any]]:
@@ -25,3 +34,13 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def host() -> Iterator[EmulatorHost]:
+    """An emulator host for the test, closed at teardown."""
+    host = EmulatorHost().start()
+    try:
+        yield host
+    finally:
+        host.close()
