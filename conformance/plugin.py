@@ -56,6 +56,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "visca-ip://HOST, ocpp+listen://0.0.0.0:9000?id=CS001, emu (every built-in "
         "emulator) or emu:NAME.  May be given several times.",
     )
+    group.addoption(
+        "--operator",
+        choices=("skip", "prompt"),
+        default="skip",
+        help="steps that need a person at a real device (plug a cable, present a card): "
+        "'prompt' asks on the terminal and waits for Enter; 'skip' (default) skips "
+        "those tests, naming the action.  Devices with a control API never ask.",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)

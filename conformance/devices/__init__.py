@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from conformance.devices.at import AtDevice
 from conformance.devices.base import Device
+from conformance.devices.control import HttpControl
+from conformance.devices.ocpp import OcppStation, listener_for
 from conformance.devices.pelco import PelcoDDevice, PelcoPDevice
 from conformance.devices.uri import DeviceSpec, parse_device, parse_devices
 from conformance.devices.visca import ViscaDevice, ViscaIpDevice
@@ -17,6 +19,7 @@ CLIENTS: dict[str, type[Device]] = {
     "pelco-d": PelcoDDevice,
     "pelco-p": PelcoPDevice,
     "at": AtDevice,
+    "ocpp": OcppStation,
 }
 
 
@@ -31,6 +34,8 @@ def transport_for(spec: DeviceSpec) -> Transport:
     if spec.link == "udp":
         assert spec.host is not None and spec.port is not None
         return UdpTransport(spec.host, spec.port)
+    if spec.link == "listen":
+        return listener_for(spec)
     raise FrameworkError(f"no transport for {spec.link!r} links yet ({spec.masked})")
 
 
@@ -40,7 +45,10 @@ def client_for(spec: DeviceSpec) -> Device:
         cls = CLIENTS[spec.protocol]
     except KeyError:
         raise FrameworkError(f"no {spec.protocol} client yet ({spec.masked})") from None
-    return cls(spec, transport_for(spec))
+    device = cls(spec, transport_for(spec))
+    if "control" in spec.params:
+        device.control = HttpControl(spec.params["control"], timeout=device.reply_timeout)
+    return device
 
 
 __all__ = ["Device", "DeviceSpec", "client_for", "parse_device", "parse_devices"]

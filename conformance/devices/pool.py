@@ -63,6 +63,8 @@ class DevicePool:
         pelco = spec.protocol in ("pelco-d", "pelco-p")
         if pelco and "address" in options:  # the URI gives the wire address
             options["address"] = camera_number(spec.protocol, int(spec.params["address"]))
+        if how.transport == "ws-client":
+            return self._open_dialing(spec, cls, options)
         emulator = cls(**options)  # type: ignore[arg-type]
         if self.host is None:
             self.host = EmulatorHost().start()
@@ -76,8 +78,36 @@ class DevicePool:
         device.open()
         return Opened(device, emulator, listening)
 
+    def _open_dialing(
+        self, spec: DeviceSpec, cls: type[Emulator], options: dict[str, object]
+    ) -> Opened:
+        """An emulator that dials out (an OCPP station): listen as its CSMS, start
+        it pointed at us, and wait for it to connect."""
+        identity = spec.params.get("id", "CS001")
+        params = {k: v for k, v in spec.params.items() if k in ("id", "version", "timeout")}
+        params.setdefault("id", identity)
+        listen = DeviceSpec(spec.uri, spec.protocol, "listen", "127.0.0.1", 0, None, params,
+                            spec.emulator, spec.faults)  # fmt: skip
+        device = client_for(listen)
+        options.update(identity=identity, version=params.get("version", "2.1"))
+        options["evses"] = int(spec.params.get("evses", 2))
+        emulator = cls(**options)  # type: ignore[arg-type]
+        if self.host is None:
+            self.host = EmulatorHost().start()
+        port = device.listen()  # type: ignore[attr-defined]
+        self.host.call(emulator.start, f"ws://127.0.0.1:{port}/{identity}")  # type: ignore[attr-defined]
+        device.control = Control(self.host, emulator)
+        device.speed = emulator.clock.speed  # type: ignore[attr-defined]
+        device.listener.accept_timeout = 10  # type: ignore[attr-defined]
+        device.open()
+        return Opened(device, emulator)
+
     def close(self) -> None:
         for opened in self.opened.values():
+            stop = getattr(opened.emulator, "stop", None)
+            if stop is not None and self.host is not None:
+                with contextlib.suppress(Exception):
+                    self.host.call(stop)
             with contextlib.suppress(Exception):
                 opened.device.close()
         self.opened.clear()

@@ -11,7 +11,8 @@
     pelco-d+serial://...   pelco-d+tcp://HOST:PORT?address=1
     pelco-p+serial://...   pelco-p+tcp://HOST:PORT?address=0
     at+serial:///dev/ttyUSB0?baud=9600&module=bc26     at+tcp://HOST:PORT?module=bc26
-    ocpp+listen://HOST:PORT?id=CS001&version=2.1[&control=URL]
+    ocpp+listen://HOST:PORT?id=CS001&version=2.1[&control=URL][&profile=1..3&password=P]
+                [&cert=PEM&key=PEM&ca=PEM]     (security profiles, OCPP 2.1 Part 2 A00)
 
 Every error is a :class:`~conformance.errors.DeviceURIError` with one line
 naming the problem.
@@ -69,10 +70,18 @@ _PARAMS: dict[tuple[str, str], frozenset[str]] = {
     ("pelco-p", "tcp"): _COMMON | _CAMERA | {"observe"},
     ("at", "serial"): _COMMON | _AT,
     ("at", "tcp"): _COMMON | _AT - {"baud"},
-    ("ocpp", "listen"): _COMMON | {"id", "version", "control", "accept_timeout"},
+    ("ocpp", "listen"): _COMMON
+    | {"id", "version", "control", "accept_timeout", "speed"}
+    | {"profile", "password", "cert", "key", "ca"},
 }
 _EMU_PARAMS = (
-    _COMMON | _CAMERA | {"fault", "speed", "chain", "id", "version", "module", "async_timeout"}
+    _COMMON
+    | _CAMERA
+    | {"fault", "speed", "chain", "id", "version", "module"}
+    | {
+        "async_timeout",
+        "evses",
+    }
 )
 
 #: what a user would type to get a device for each protocol (used in skip reasons)
@@ -222,6 +231,8 @@ def _validate(uri: str, protocol: str, params: dict[str, str]) -> None:
         raise _fail(uri, f"version={params['version']!r} must be one of {', '.join(OCPP_VERSIONS)}")
     if "accept_timeout" in params:
         _int(uri, params, "accept_timeout", 1, 86_400)
+    _int(uri, params, "evses", 1, 16)
+    _ocpp_security(uri, params)
     if "observe" in params:
         try:
             observer = parse_device(params["observe"])
@@ -231,6 +242,29 @@ def _validate(uri: str, protocol: str, params: dict[str, str]) -> None:
             raise _fail(uri, "observe= takes a VISCA device URI of the same camera")
     if "model" in params and not _NAME_RE.match(params["model"]):
         raise _fail(uri, f"model={params['model']!r} is not a model name")
+
+
+def _ocpp_security(uri: str, params: dict[str, str]) -> None:
+    """Security profiles 1-3 (OCPP 2.1 Part 2 A00): 1 and 2 need the
+    BasicAuthPassword, 2 and 3 the CSMS certificate and key, 3 the CA that
+    signed the stations' client certificates."""
+    _int(uri, params, "profile", 0, 3)
+    profile = int(params.get("profile", 0))
+    if profile in (1, 2) and not params.get("password"):
+        raise _fail(uri, f"profile={profile} needs password= (the station's BasicAuthPassword)")
+    if profile >= 2:
+        missing = [p for p in ("cert", "key") if not params.get(p)]
+        if profile == 3 and not params.get("ca"):
+            missing.append("ca")
+        if missing:
+            raise _fail(uri, f"profile={profile} needs {', '.join(p + '=' for p in missing)}")
+    for name in ("cert", "key", "ca"):
+        if params.get(name) and not os.path.isfile(params[name]):
+            raise _fail(uri, f"{name}={params[name]} is not a file")
+    if profile < 2 and any(params.get(p) for p in ("cert", "key", "ca")):
+        raise _fail(uri, "cert=, key= and ca= are for profile=2 or 3 (TLS)")
+    if "control" in params and not re.match(r"^https?://[^/\s]+", params["control"]):
+        raise _fail(uri, f"control={params['control']!r} is not an http://HOST:PORT URL")
 
 
 def _host_port(uri: str, netloc: str, default_port: int | None) -> tuple[str, int]:

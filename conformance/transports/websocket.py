@@ -89,7 +89,7 @@ class WebSocketClient(_WebSocketTransport):
                 close_timeout=self.timeout,
                 proxy=None,
             ).__enter__()
-        except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
+        except (OSError, InvalidHandshake, InvalidURI, TimeoutError, ConnectionClosed) as exc:
             raise DeviceUnreachable(f"cannot connect to {self.address}: {exc}") from exc
 
     def close(self) -> None:
@@ -112,10 +112,12 @@ class WebSocketListener(_WebSocketTransport):
         ssl: ssl_module.SSLContext | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         accept_timeout: float = 60.0,
+        max_size: int | None = 1 << 20,
         transcript: Transcript | None = None,
     ) -> None:
         super().__init__(timeout=timeout, transcript=transcript)
         self.host, self.port = host, port
+        self.max_size = max_size
         self.subprotocols = [Subprotocol(p) for p in subprotocols]
         self.process_request = process_request
         self.ssl = ssl
@@ -144,6 +146,7 @@ class WebSocketListener(_WebSocketTransport):
                 process_request=self.process_request,
                 ssl=self.ssl,
                 close_timeout=self.timeout,
+                max_size=self.max_size,
             )
         except OSError as exc:
             raise DeviceUnreachable(f"cannot listen on {self.host}:{self.port}: {exc}") from exc
@@ -158,6 +161,17 @@ class WebSocketListener(_WebSocketTransport):
         # Keep the connection open until the transport is closed or replaced.
         while not self._done.is_set() and conn.state.name == "OPEN":
             self._done.wait(0.2)
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
+
+    def next_connection(self) -> ServerConnection | None:
+        """A device connection accepted since the last call, without waiting."""
+        try:
+            return self._incoming.get_nowait()
+        except queue.Empty:
+            return None
 
     def accept(self, timeout: float | None = None) -> None:
         wait = self.accept_timeout if timeout is None else timeout
