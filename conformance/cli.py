@@ -4,7 +4,9 @@ land) decode, analyze captures, fuzz, replay findings and check transcripts."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -72,6 +74,8 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         raise UsageError(
             f"conformance emulate: unknown emulator {name!r} (known: {', '.join(known)})"
         ) from None
+    if "ws-client" in {t for ts in cls.FACES.values() for t in ts}:
+        return _emulate_dialing(cls, args)
     plan: list[tuple[str, str, str, int]] = []  # face, transport, host, port
     faces = cls.FACES
     for transport, where in (("tcp", args.tcp), ("udp", args.udp)):
@@ -84,7 +88,7 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         plan = _default_plan(name)
     options: dict[str, object] = {
         "faults": args.fault or [],
-        "speed": args.speed,
+        "speed": args.speed or cls.DEFAULT_SPEED,
         "model": args.model,
     }
     if args.address is not None:
@@ -94,9 +98,6 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"conformance emulate: {exc}") from None
     host = EmulatorHost().start()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     try:
         listening = []
         for face, transport, bind, port in plan:
@@ -118,9 +119,83 @@ def cmd_emulate(args: argparse.Namespace) -> int:
             ),
             flush=True,
         )
-        while not stop.wait(0.5):
-            pass
+        _wait_for_signal()
     finally:
+        host.close()
+    return 0
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+
+
+def _emulate_dialing(cls: type[Emulator], args: argparse.Namespace) -> int:
+    """An emulator that dials its peer (an OCPP charging station dialling its
+    CSMS), with its control API on HTTP."""
+    from urllib.parse import urlsplit
+
+    from conformance.emulators.control_http import ControlServer
+    from conformance.ocpp.security import SecurityConfig
+
+    if not args.csms:
+        raise UsageError(f"conformance emulate {args.name}: --csms ws://HOST:PORT/ is required")
+    split = urlsplit(args.csms)
+    if split.scheme not in ("ws", "wss") or not split.hostname:
+        raise UsageError(f"conformance emulate: --csms {args.csms!r} is not a ws:// or wss:// URL")
+    password = args.password or os.environ.get("CONFORMANCE_OCPP_PASSWORD")
+    try:
+        security = SecurityConfig(
+            profile=args.profile,
+            password=password,
+            certfile=args.cert,
+            keyfile=args.key,
+            cafile=args.ca,
+        )
+        emulator = cls(  # type: ignore[call-arg]
+            faults=args.fault or [],
+            speed=args.speed or cls.DEFAULT_SPEED,
+            model=args.model,
+            version=args.ocpp_version,
+            identity=args.id,
+            evses=args.evses,
+            security=security,
+        )
+    except ValueError as exc:
+        raise UsageError(f"conformance emulate: {exc}") from None
+    if (split.scheme == "wss") != (args.profile >= 2):
+        raise UsageError("conformance emulate: use wss:// with --profile 2 or 3, ws:// otherwise")
+    url = args.csms.rstrip("/") + "/" + args.id
+    host = EmulatorHost().start()
+    control = None
+    try:
+        if args.control:
+            bind, port = args.control
+            try:
+                control = ControlServer(host, emulator, bind, port).start()
+            except OSError as exc:
+                raise UsageError(
+                    f"conformance emulate: cannot serve the control API on {bind}:{port}: "
+                    f"{exc.strerror or exc}"
+                ) from None
+        host.call(emulator.start, url)  # type: ignore[attr-defined]
+        device = f"ocpp+listen://{split.hostname}:{split.port or 80}?id={args.id}"
+        device += f"&version={args.ocpp_version}"
+        if control is not None:
+            device += f"&control=http://{control.address}"
+        line = {"event": "dialing", "emulator": cls.name, "csms": url, "device": device}
+        if control is not None:
+            line["control"] = f"http://{control.address}"
+        print(json.dumps(line), flush=True)
+        _wait_for_signal()
+    finally:
+        if control is not None:
+            control.close()
+        with contextlib.suppress(Exception):
+            host.call(emulator.stop)  # type: ignore[attr-defined]
         host.close()
     return 0
 
@@ -321,10 +396,31 @@ def build_parser() -> argparse.ArgumentParser:
     emulate.add_argument(
         "--speed",
         type=float,
-        default=1.0,
-        help="time compression: emulated seconds per real second",
+        default=None,
+        help="time compression: emulated seconds per real second (default: the "
+        "emulator's own, 1 for cameras and modules, 50 for the OCPP station)",
     )
     emulate.add_argument("--address", type=int, help="device address")
+    ocpp = emulate.add_argument_group("OCPP charging station (emulate ocpp)")
+    ocpp.add_argument("--csms", metavar="URL", help="CSMS to dial, e.g. ws://127.0.0.1:9000/")
+    ocpp.add_argument("--id", default="CS001", help="station identity (default: %(default)s)")
+    ocpp.add_argument("--evses", type=int, default=2, help="EVSEs, one connector each")
+    ocpp.add_argument(
+        "--ocpp-version", choices=("2.1", "2.0.1"), default="2.1", help="OCPP version"
+    )
+    ocpp.add_argument(
+        "--control",
+        type=_host_port,
+        metavar="HOST:PORT",
+        help="serve the control API (plug, present_token, go_offline...) as JSON over HTTP",
+    )
+    ocpp.add_argument("--profile", type=int, choices=(0, 1, 2, 3), default=0,
+                      help="security profile (OCPP 2.1 Part 2 A00)")  # fmt: skip
+    ocpp.add_argument("--password", help="BasicAuthPassword (profiles 1, 2); or set "
+                      "CONFORMANCE_OCPP_PASSWORD so it stays out of the process list")  # fmt: skip
+    ocpp.add_argument("--cert", help="station certificate (PEM), profile 3")
+    ocpp.add_argument("--key", help="station private key (PEM), profile 3")
+    ocpp.add_argument("--ca", help="CA certificate that signed the CSMS certificate (PEM)")
     emulate.set_defaults(func=cmd_emulate)
 
     report = sub.add_parser(
