@@ -220,3 +220,27 @@ def test_basic_auth_profile_rejects_a_wrong_password(tmp_path) -> None:
         assert "s3cret-pass" not in repr(device.spec)
     finally:
         device.close()
+
+
+def test_secret_variable_values_never_reach_the_transcript(
+    csms: OcppStation, station: ClientConnection
+) -> None:
+    boot(station)
+
+    def reply() -> None:
+        got = answer(station)
+        item = {"component": {"name": "SecurityCtrlr"}, "variable": {"name": "BasicAuthPassword"}}
+        station.send(frame(3, got[1], {"setVariableResult": [{"attributeStatus": "Accepted",
+                                                              **item}]}))  # fmt: skip
+
+    t = threading.Thread(target=reply)
+    t.start()
+    csms.call(
+        "SetVariables",
+        {"setVariableData": [{"component": {"name": "SecurityCtrlr"},
+                              "variable": {"name": "BasicAuthPassword"},
+                              "attributeValue": "hunter2-secret-value"}]},
+    )  # fmt: skip
+    t.join(5)
+    assert "hunter2-secret-value" not in csms.transcript.render()
+    assert "***" in csms.transcript.render()

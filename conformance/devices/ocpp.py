@@ -12,6 +12,7 @@ in :meth:`OcppStation.after_test`: a bad frame is a finding, never a crash.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +40,36 @@ NOT_ACCEPTED = {"Pending": "B02.FR.02", "Rejected": "B03.FR.02"}
 NOT_ACCEPTED_ANSWER = {"Pending": "B02.FR.09", "Rejected": "B03.FR.07"}
 #: CALLs a station may send while Pending when the CSMS asked for them (B02.FR.02)
 ASKED_FOR = {"GetBaseReport": "NotifyReport", "GetReport": "NotifyReport"}
+
+
+#: device-model variables whose values never go into transcripts or reports
+SECRET_VARIABLES = ("BasicAuthPassword",)
+
+
+def mask_secrets(frame: str) -> str:
+    """*frame* with the values of secret variables replaced by ``***``."""
+    if not any(name in frame for name in SECRET_VARIABLES):
+        return frame
+    try:
+        data = json.loads(frame)
+    except ValueError:
+        return frame
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            variable = node.get("variable")
+            if isinstance(variable, dict) and variable.get("name") in SECRET_VARIABLES:
+                for key in ("attributeValue", "value"):
+                    if key in node:
+                        node[key] = "***"
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(data)
+    return json.dumps(data, separators=(",", ":"))
 
 
 def now_iso() -> str:
@@ -330,7 +361,8 @@ class OcppStation(Device):
     # ------------------------------------------------------------ frames in
     def _on_frame(self, frame: str | bytes) -> None:
         text = frame if isinstance(frame, str) else None
-        self.transcript.received(frame, describe_frame(frame))
+        shown = mask_secrets(frame) if isinstance(frame, str) else frame
+        self.transcript.received(shown)
         if text is None:
             self._violate(
                 "Part 4 §4.1.2",
@@ -375,7 +407,9 @@ class OcppStation(Device):
     def _on_call(self, msg: rpc.Call | rpc.Send, text: str) -> None:
         kind = "Send" if isinstance(msg, rpc.Send) else "Request"
         problems = schemas.check(self.version, msg.action, kind, msg.payload)
-        exchange = Exchange(msg, text, time.monotonic(), self._connections, problems=problems)
+        exchange = Exchange(
+            msg, mask_secrets(text), time.monotonic(), self._connections, problems=problems
+        )
         if msg.message_id in self._ids:
             self._violate(
                 "Part 4 §4.1.4",
@@ -433,6 +467,10 @@ class OcppStation(Device):
             )
         if call.action == "BootNotification":
             self.registration = answer.get("status")
+            station = call.payload.get("chargingStation", {})
+            for key in ("vendorName", "model", "serialNumber", "firmwareVersion"):
+                if key in station:
+                    self.info[key] = station[key]
         elif self.registration is None:
             # A station that was accepted before this run and just reconnected.
             self.registration = "Accepted"
@@ -449,6 +487,8 @@ class OcppStation(Device):
         frame: str | None = None,
         expected: str | None = None,
     ) -> None:
+        if frame is not None:
+            frame = mask_secrets(frame)
         with self._cond:
             self._violations.append(Violation(requirement, summary, frame, expected))
             self._cond.notify_all()
@@ -464,7 +504,7 @@ class OcppStation(Device):
                 conn.send(frame)
             except ConnectionClosed as exc:
                 raise DeviceUnreachable(f"station {self.identity} closed the link: {exc}") from exc
-        self.transcript.sent(frame, describe_frame(frame))
+        self.transcript.sent(mask_secrets(frame))
 
     def send_raw(self, frame: str | bytes) -> None:
         """Send *frame* as it is (robustness and RPC tests)."""
@@ -473,7 +513,49 @@ class OcppStation(Device):
             raise DeviceUnreachable(f"station {self.identity} is not connected")
         with self._send_lock:
             conn.send(frame)
-        self.transcript.sent(frame, "raw")
+        self.transcript.sent(mask_secrets(frame) if isinstance(frame, str) else frame)
+
+    def drop_connection(self) -> None:
+        """Close the station's WebSocket from the CSMS side; the station is expected
+        to dial in again (Part 4 §5.4, TC_B_57_CS)."""
+        conn = self._conn
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+            self.transcript.note("CSMS closed the connection")
+
+    def call_raw(
+        self, frame: str | bytes, *, reply_id: str, timeout: float | None = None
+    ) -> rpc.CallResult | rpc.CallError | None:
+        """Send *frame* as it is and return the station's CALLRESULT or CALLERROR
+        with message id *reply_id*, or None when none comes within *timeout*.
+
+        For the RPC tests' unusual frames (Part 4 §4.1.3-§4.3): an unknown action,
+        an invalid payload, an unreadable message id (answered with "-1"), a frame
+        that must not be answered.  One CALL at a time, as :meth:`call`; an answer
+        with another id is a violation (Part 4 §4.1.4).
+        """
+        wait = self.reply_timeout if timeout is None else timeout
+        with self._call_lock:
+            pending = _Pending(rpc.Call(reply_id, "(raw)", {}))
+            with self._cond:
+                self._pending = pending
+            try:
+                try:
+                    self.send_raw(frame)
+                except ConnectionClosed as exc:  # dropped as the frame went out
+                    self.transcript.note(f"link closed while sending: {exc}")
+                deadline = Deadline(wait)
+                with self._cond:
+                    while pending.reply is None and self._pending is pending:
+                        if deadline.expired():
+                            break
+                        self._cond.wait(min(deadline.remaining(), 0.1))
+            finally:
+                with self._cond:
+                    if self._pending is pending:
+                        self._pending = None
+        return pending.reply
 
     def call(
         self,
@@ -519,7 +601,7 @@ class OcppStation(Device):
             raise NoReply(
                 f"no answer to {action}Request within {wait:.1f} s{lost}",
                 requirement=requirement,
-                sent=call.frame(),
+                sent=mask_secrets(call.frame()),
                 expected=f"CALLRESULT {action}Response (Part 4 §4.2.2)",
             )
         if isinstance(reply, rpc.CallError):
@@ -529,8 +611,8 @@ class OcppStation(Device):
                 f"station answered {action}Request with CALLERROR {reply.error_code} "
                 f"{reply.error_description!r}",
                 requirement=requirement,
-                sent=call.frame(),
-                received=reply.frame(),
+                sent=mask_secrets(call.frame()),
+                received=mask_secrets(reply.frame()),
                 expected=f"CALLRESULT {action}Response",
             )
         bad = schemas.check(self.version, action, "Response", reply.payload)
@@ -538,8 +620,8 @@ class OcppStation(Device):
             raise Finding(
                 f"station's {action}Response does not match the schema: {schemas.describe(bad)}",
                 requirement=f"{action}Response schema (Part 4 §4.1.7)",
-                sent=call.frame(),
-                received=reply.frame(),
+                sent=mask_secrets(call.frame()),
+                received=mask_secrets(reply.frame()),
                 expected="a payload valid against the official JSON schema",
             )
         return reply.payload

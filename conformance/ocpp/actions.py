@@ -39,6 +39,8 @@ class Actions:
     def __init__(self, control: Any, operator: Operator | None) -> None:
         self.control = control
         self.operator = operator
+        #: (action, arguments) performed so far, for the clean-up after a test
+        self.done: list[tuple[str, dict[str, Any]]] = []
 
     @property
     def automatic(self) -> bool:
@@ -50,6 +52,7 @@ class Actions:
             raise AttributeError(name)
 
         def act(**kwargs: Any) -> Any:
+            self.done.append((name, {**DEFAULTS, **kwargs}))
             if self.control is not None:
                 return getattr(self.control, name)(**kwargs)
             text = PROMPTS[name].format_map({**DEFAULTS, **kwargs})
@@ -59,3 +62,37 @@ class Actions:
             return None
 
         return act
+
+    def outstanding(self) -> dict[str, list[dict[str, Any]]]:
+        """What the test left in place, to undo: cables still plugged, lock
+        failures still on, the network still cut, EVs still suspended."""
+        plugged: dict[tuple[int, int], dict[str, Any]] = {}
+        locks: dict[tuple[int, int], dict[str, Any]] = {}
+        suspended: dict[int, dict[str, Any]] = {}
+        offline: list[dict[str, Any]] = []
+        for name, args in self.done:
+            where = (args["evse"], args["connector"])
+            if name == "plug":
+                plugged[where] = args
+            elif name == "unplug":
+                plugged.pop(where, None)
+                suspended.pop(args["evse"], None)
+            elif name == "lock_failure":
+                if args["on"]:
+                    locks[where] = args
+                else:
+                    locks.pop(where, None)
+            elif name == "ev_suspend":
+                suspended[args["evse"]] = args
+            elif name == "ev_resume":
+                suspended.pop(args["evse"], None)
+            elif name == "go_offline":
+                offline = [args]
+            elif name in ("go_online", "power_cycle"):
+                offline = []
+        return {
+            "plugged": list(plugged.values()),
+            "locks": list(locks.values()),
+            "suspended": list(suspended.values()),
+            "offline": offline,
+        }
