@@ -74,6 +74,10 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         raise UsageError(
             f"conformance emulate: unknown emulator {name!r} (known: {', '.join(known)})"
         ) from None
+    if args.list_faults:
+        for fault, what in sorted(cls.FAULTS.items()):
+            print(f"{fault:<40} {what}")
+        return 0
     if "ws-client" in {t for ts in cls.FACES.values() for t in ts}:
         return _emulate_dialing(cls, args)
     plan: list[tuple[str, str, str, int]] = []  # face, transport, host, port
@@ -386,12 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--fault",
         action="append",
         metavar="NAME",
-        help="switch on a fault (repeatable): "
-        + "; ".join(
-            f"{name}: {what}"
-            for cls in emulators.EMULATORS.values()
-            for name, what in sorted(cls.FAULTS.items())
-        ),
+        help="switch on a fault (repeatable); --list-faults shows them",
+    )
+    emulate.add_argument(
+        "--list-faults",
+        action="store_true",
+        help="print the emulator's fault switches and what each breaks, then exit",
     )
     emulate.add_argument(
         "--speed",

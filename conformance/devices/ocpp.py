@@ -427,13 +427,30 @@ class OcppStation(Device):
             )
         if isinstance(msg, rpc.Call):
             exchange.reply = self._answer(msg, problems)
-            if exchange.reply is not None:
-                self._send(exchange.reply.frame())
+        # Filed before the registration it brings is visible, so a test that
+        # saw "Accepted" also sees the BootNotification that got it.
         with self._cond:
             self._log.append(exchange)
             if isinstance(msg, rpc.Call) and msg.action == "BootNotification":
                 self.boots.append(exchange)
+            self._register(exchange)
             self._cond.notify_all()
+        if exchange.reply is not None:
+            self._send(exchange.reply.frame())
+
+    def _register(self, exchange: Exchange) -> None:
+        """The registration status our answer gives the station (B01-B03)."""
+        if not isinstance(exchange.reply, rpc.CallResult):
+            return
+        if exchange.action == "BootNotification":
+            self.registration = exchange.reply.payload.get("status")
+            station = exchange.payload.get("chargingStation", {})
+            for key in ("vendorName", "model", "serialNumber", "firmwareVersion"):
+                if key in station:
+                    self.info[key] = station[key]
+        elif self.registration is None:
+            # A station that was accepted before this run and just reconnected.
+            self.registration = "Accepted"
 
     def _answer(self, call: rpc.Call, problems: list[schemas.SchemaProblem]) -> Answer | Any:
         if problems:
@@ -465,15 +482,6 @@ class OcppStation(Device):
             raise FrameworkError(
                 f"suite bug: our {call.action}Response is invalid: {schemas.describe(bad)}"
             )
-        if call.action == "BootNotification":
-            self.registration = answer.get("status")
-            station = call.payload.get("chargingStation", {})
-            for key in ("vendorName", "model", "serialNumber", "firmwareVersion"):
-                if key in station:
-                    self.info[key] = station[key]
-        elif self.registration is None:
-            # A station that was accepted before this run and just reconnected.
-            self.registration = "Accepted"
         return rpc.CallResult(call.message_id, answer)
 
     def _asked_for(self, action: str) -> bool:
@@ -587,7 +595,17 @@ class OcppStation(Device):
                 self._pending = pending
             if action in ASKED_FOR:
                 self._asked.add(ASKED_FOR[action])
-            self._send(call.frame())
+            try:
+                self._send(call.frame())
+            except DeviceUnreachable as exc:
+                with self._cond:
+                    self._pending = None
+                raise NoReply(
+                    f"could not send {action}Request: {exc}",
+                    requirement=requirement,
+                    sent=mask_secrets(call.frame()),
+                    expected=f"a connected station answering {action}Request",
+                ) from None
             deadline = Deadline(wait)
             with self._cond:
                 while pending.reply is None and self._pending is pending:
@@ -727,6 +745,17 @@ class OcppStation(Device):
         self.wait_for(
             lambda: self._conn is None, within=within, what="disconnect", requirement=requirement
         )
+
+    def wait_quiet(self, quiet: float, limit: float) -> None:
+        """Wait until the station has sent nothing for *quiet* seconds (at most *limit*)."""
+        deadline = Deadline(limit)
+        with self._cond:
+            while not deadline.expired():
+                last = self._log[-1].at if self._log else 0.0
+                idle = time.monotonic() - last
+                if idle >= quiet:
+                    return
+                self._cond.wait(min(quiet - idle, deadline.remaining()))
 
     def events_since(self, since: float) -> list[tuple[float, str, str]]:
         with self._cond:

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from conformance.emulators.base import Emulator
 from conformance.emulators.bc26 import Bc26Emulator
 from conformance.emulators.camera import CameraEmulator
+from conformance.emulators.ocpp import OcppStationEmulator
 
 #: emulator name -> class
 EMULATORS: dict[str, type[Emulator]] = {
     CameraEmulator.name: CameraEmulator,
     Bc26Emulator.name: Bc26Emulator,
+    OcppStationEmulator.name: OcppStationEmulator,
 }
 
 
@@ -32,6 +34,8 @@ EMULATED_DEVICES: dict[str, EmulatedDevice] = {
     "pelco-d": EmulatedDevice("camera", "pelco-d", "pty", "pelco-d+serial"),
     "pelco-p": EmulatedDevice("camera", "pelco-p", "pty", "pelco-p+serial"),
     "bc26": EmulatedDevice("bc26", "at", "pty", "at+serial"),
+    # the station dials the suites' CSMS: ws-client
+    "ocpp": EmulatedDevice("ocpp", "ocpp", "ws-client", "ocpp+listen"),
 }
 
 #: aliases accepted by ``conformance emulate``

@@ -18,7 +18,19 @@ import pytest
 from conformance.devices.ocpp import OcppStation
 from conformance.ocpp.actions import Actions
 from conformance.operator import Operator
-from suites.ocpp.common import CONNECTOR, EVSE, VALID_TOKEN, Tx, expect_availability, within
+from suites.ocpp.common import (
+    CONNECTOR,
+    EVSE,
+    VALID_TOKEN,
+    AvailabilityChanges,
+    Settings,
+    Tx,
+    after_boot,
+    back_to_idle,
+    expect_availability,
+    forget_earlier,
+    within,
+)
 
 #: emulated seconds a station may take to boot and register after power-up
 BOOT_TIME = 60.0
@@ -43,10 +55,14 @@ def _ocpp_version_gate(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def act(device: OcppStation, request: pytest.FixtureRequest) -> Actions:
-    """Physical actions at the station (cable, card, buttons, network, power)."""
+def act(device: OcppStation, request: pytest.FixtureRequest) -> Iterator[Actions]:
+    """Physical actions at the station (cable, card, buttons, network, power);
+    after the test, what they left in place is undone (:func:`back_to_idle`)."""
     prompt = request.config.getoption("operator", "skip") == "prompt"
-    return Actions(device.control, Operator(request.config) if prompt else None)
+    actions = Actions(device.control, Operator(request.config) if prompt else None)
+    yield actions
+    if actions.automatic:
+        back_to_idle(device, actions)
 
 
 @pytest.fixture
@@ -60,12 +76,17 @@ def station(device: OcppStation) -> OcppStation:
 @pytest.fixture
 def booted(station: OcppStation) -> OcppStation:
     """State Booted: registration Accepted by us (B01)."""
+    was_accepted = station.accepted
     station.wait_for(
         lambda: station.accepted,
         within=within(station, BOOT_TIME),
         what="BootNotification accepted (registration Accepted)",
         requirement="B01.FR.01",
     )
+    if station.boots or not was_accepted:  # it (re)booted while the test was set up
+        after_boot(station)
+        station.wait_quiet(max(0.3, station.seconds(1.0)), within(station, 10))
+        forget_earlier(station)
     return station
 
 
@@ -91,3 +112,29 @@ def energy_transfer_started(ev_connected_pre_session: Tx, act: Actions) -> Tx:
         requirement="E01.FR.05",
     )
     return tx
+
+
+@pytest.fixture
+def station_settings(booted: OcppStation) -> Iterator[Settings]:
+    """Device-model variables the test sets (SetVariables, B05), put back after it."""
+    settings = Settings(booted)
+    yield settings
+    settings.restore()
+
+
+@pytest.fixture
+def availability(booted: OcppStation) -> Iterator[AvailabilityChanges]:
+    """ChangeAvailabilityRequests of the test (G03, G04); whatever it made
+    Inoperative is set Operative again after it (the setting persists, G03.FR.08)."""
+    changes = AvailabilityChanges(booted)
+    yield changes
+    changes.restore()
+
+
+@pytest.fixture
+def settled(booted: OcppStation) -> OcppStation:
+    """State Booted, and the station has sent what it sends once Accepted (the
+    availability reports of B01.FR.05) when it booted just now: a physical action
+    right after the BootNotificationResponse could otherwise overtake it."""
+    after_boot(booted)
+    return booted
