@@ -115,7 +115,6 @@ def test_without_device_our_plugin_stays_out_of_the_way(pytester: pytest.Pyteste
         ("visca+serial:///dev/ttyNOPE0", "serial port /dev/ttyNOPE0 does not exist"),
         ("visca+tcp://camera.local:5678?address=x", "address='x' is not a whole number"),
         ("emu:visca?fault=melted", "unknown fault melted"),
-        ("emu:ocpp", "the ocpp emulator is not built yet"),
     ],
 )
 def test_bad_device_is_a_one_line_usage_error(

@@ -235,6 +235,8 @@ class OcppStation(Device):
         #: registration status we gave on the current connection (None: no boot yet)
         self.registration: str | None = None
         self.boots: list[Exchange] = []
+        #: when the last BootNotification was answered (kept across tests)
+        self.last_boot_at: float | None = None
 
     # ------------------------------------------------------------ connection
     def _process_request(self, conn: ServerConnection, request: Request) -> Response | None:
@@ -443,6 +445,7 @@ class OcppStation(Device):
         if not isinstance(exchange.reply, rpc.CallResult):
             return
         if exchange.action == "BootNotification":
+            self.last_boot_at = exchange.at
             self.registration = exchange.reply.payload.get("status")
             station = exchange.payload.get("chargingStation", {})
             for key in ("vendorName", "model", "serialNumber", "firmwareVersion"):
