@@ -6,17 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-
-def _matches(nodeid: str, pattern: str) -> bool:
-    """*pattern* is "function" or "function[*fragment"; the fragment is looked
-    for in the test's own parameters, not in the device URI (which names the fault)."""
-    function, _, fragment = pattern.partition("[*")
-    name = nodeid.split("::")[-1]
-    base, _, params = name.partition("[")
-    if "emu:ocpp" in params:
-        params = params.replace(params.split("-")[0], "", 1) if "?" in params else params
-    return base == function and fragment in params
-
+from tests.test_faults import _matches
 
 #: device parameters for fault runs: short deadlines, so a missing message
 #: costs a fraction of a second

@@ -1342,62 +1342,50 @@ def _data(r: Run) -> None:
     r.notes["answer"] = r.call("DataTransfer", {"vendorId": "com.example"})
 
 
+#: the usual start: booted, Accepted, heartbeats out of the way
+ACCEPTED = {"status": "Accepted", "interval": 3000}
+
+
+def booted(play: Callable[[Run], None]) -> tuple[Callable[[Run], None], dict[str, Any], bool]:
+    return (play, ACCEPTED, True)
+
+
 SCENARIOS: dict[str, tuple[Callable[[Run], None], dict[str, Any], bool]] = {
     # name: (scenario, BootNotificationResponse, start booted before the scenario)
-    "rfid": (_rfid, {"status": "Accepted", "interval": 3000}, True),
-    "cable": (_cable, {"status": "Accepted", "interval": 3000}, True),
+    "rfid": booted(_rfid),
+    "cable": booted(_cable),
     "boot": (_boot, {"status": "Accepted", "interval": 40}, True),
-    "rpc": (_rpc, {"status": "Accepted", "interval": 3000}, True),
-    "handshake": (_handshake, {"status": "Accepted", "interval": 3000}, False),
-    "aligned": (_aligned, {"status": "Accepted", "interval": 3000}, True),
+    "rpc": booted(_rpc),
+    "handshake": (_handshake, ACCEPTED, False),
+    "aligned": booted(_aligned),
     "pending": (_pending, {}, False),
     "pending_zero": (_pending_zero, {}, False),
     "rejected": (_rejected, {}, False),
     "reboot_pending": (_reboot_pending, {}, False),
-    "config": (_config, {"status": "Accepted", "interval": 3000}, True),
-    "offline_long": (lambda r: _offline(r, "10"), {"status": "Accepted", "interval": 3000}, True),
-    "offline_short": (
-        lambda r: _offline(r, "3000"),
-        {"status": "Accepted", "interval": 3000},
-        True,
-    ),
-    "e13": (_e13, {"status": "Accepted", "interval": 3000}, True),
-    "reset": (lambda r: _reset(r, "Immediate"), {"status": "Accepted", "interval": 3000}, True),
-    "reset_idle": (lambda r: _reset(r, "OnIdle"), {"status": "Accepted", "interval": 3000}, True),
-    "availability": (_avail_scenario, {"status": "Accepted", "interval": 3000}, True),
-    "availability_tx": (_availability_tx, {"status": "Accepted", "interval": 3000}, True),
-    "lock": (_lock, {"status": "Accepted", "interval": 3000}, True),
-    "alert": (_alert, {"status": "Accepted", "interval": 3000}, True),
-    "alert_level": (_alert_level, {"status": "Accepted", "interval": 3000}, True),
-    "alert_offline": (_alert_offline, {"status": "Accepted", "interval": 3000}, True),
-    "ev_side_stop": (
-        lambda r: _ev_disconnect(r, "true"),
-        {"status": "Accepted", "interval": 3000},
-        True,
-    ),
-    "ev_side_suspend": (
-        lambda r: _ev_disconnect(r, "false"),
-        {"status": "Accepted", "interval": 3000},
-        True,
-    ),
-    "timeout": (_timeout, {"status": "Accepted", "interval": 3000}, True),
-    "invalid": (_invalid, {"status": "Accepted", "interval": 3000}, True),
-    "auth": (_auth, {"status": "Accepted", "interval": 3000}, True),
-    "group": (_group, {"status": "Accepted", "interval": 3000}, True),
-    "data": (_data, {"status": "Accepted", "interval": 3000}, True),
-    "evse_reset": (_evse_reset, {"status": "Accepted", "interval": 3000}, True),
-    "reset_resend": (_reset_resend, {"status": "Accepted", "interval": 3000}, True),
-    "power_path": (
-        lambda r: _token_first(r, "PowerPathClosed"),
-        {"status": "Accepted", "interval": 3000},
-        True,
-    ),
-    "energy": (
-        lambda r: _token_first(r, "EnergyTransfer"),
-        {"status": "Accepted", "interval": 3000},
-        True,
-    ),
-    "invalid_keep": (_invalid_keep, {"status": "Accepted", "interval": 3000}, True),
+    "config": booted(_config),
+    "offline_long": booted(lambda r: _offline(r, "10")),
+    "offline_short": booted(lambda r: _offline(r, "3000")),
+    "e13": booted(_e13),
+    "reset": booted(lambda r: _reset(r, "Immediate")),
+    "reset_idle": booted(lambda r: _reset(r, "OnIdle")),
+    "availability": booted(_avail_scenario),
+    "availability_tx": booted(_availability_tx),
+    "lock": booted(_lock),
+    "alert": booted(_alert),
+    "alert_level": booted(_alert_level),
+    "alert_offline": booted(_alert_offline),
+    "ev_side_stop": booted(lambda r: _ev_disconnect(r, "true")),
+    "ev_side_suspend": booted(lambda r: _ev_disconnect(r, "false")),
+    "timeout": booted(_timeout),
+    "invalid": booted(_invalid),
+    "auth": booted(_auth),
+    "group": booted(_group),
+    "data": booted(_data),
+    "evse_reset": booted(_evse_reset),
+    "reset_resend": booted(_reset_resend),
+    "power_path": booted(lambda r: _token_first(r, "PowerPathClosed")),
+    "energy": booted(lambda r: _token_first(r, "EnergyTransfer")),
+    "invalid_keep": booted(_invalid_keep),
 }
 
 

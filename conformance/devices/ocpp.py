@@ -214,6 +214,10 @@ class OcppStation(Device):
         transport.ssl = server_ssl_context(self.security)
         transport.process_request = self._process_request
         super().__init__(spec, transport)
+        self._rejections: list[str] = []
+        self._check_credentials = make_process_request(
+            self.identity, self.security, self._rejections.append
+        )
         self.listener = transport
         self.csms = Csms()
         #: emulated seconds per real second of the station (emulators run faster)
@@ -227,7 +231,6 @@ class OcppStation(Device):
         self._log: list[Exchange] = []
         self._events: list[tuple[float, str, str]] = []  # (at, "connected"|"closed", detail)
         self._violations: list[Violation] = []
-        self._rejections: list[str] = []
         self._ids: set[str] = set()
         self._reader: threading.Thread | None = None
         self._stop = threading.Event()
@@ -240,8 +243,7 @@ class OcppStation(Device):
 
     # ------------------------------------------------------------ connection
     def _process_request(self, conn: ServerConnection, request: Request) -> Response | None:
-        check = make_process_request(self.identity, self.security, self._rejections.append)
-        refused = check(conn, request)
+        refused = self._check_credentials(conn, request)
         if refused is not None:
             return refused
         offered = [
@@ -459,21 +461,19 @@ class OcppStation(Device):
         if problems:
             return schemas.error_for(self.version, call)
         status = self.registration
-        if call.action != "BootNotification" and status in NOT_ACCEPTED:
-            if self._asked_for(call.action):
-                pass
-            else:
-                self._violate(
-                    NOT_ACCEPTED[status],
-                    f"station sent {call.action} while its registration is {status}",
-                    frame=call.frame(),
-                    expected="only BootNotificationRequest until Accepted",
-                )
-                return rpc.CallError(
-                    call.message_id,
-                    "SecurityError",
-                    f"registration is {status} ({NOT_ACCEPTED_ANSWER[status]})",
-                )
+        asked_for = call.action in self._asked
+        if call.action != "BootNotification" and status in NOT_ACCEPTED and not asked_for:
+            self._violate(
+                NOT_ACCEPTED[status],
+                f"station sent {call.action} while its registration is {status}",
+                frame=call.frame(),
+                expected="only BootNotificationRequest until Accepted",
+            )
+            return rpc.CallError(
+                call.message_id,
+                "SecurityError",
+                f"registration is {status} ({NOT_ACCEPTED_ANSWER[status]})",
+            )
         try:
             answer = self.csms.answer(call)
         except Exception as exc:
@@ -486,9 +486,6 @@ class OcppStation(Device):
                 f"suite bug: our {call.action}Response is invalid: {schemas.describe(bad)}"
             )
         return rpc.CallResult(call.message_id, answer)
-
-    def _asked_for(self, action: str) -> bool:
-        return action in self._asked
 
     def _violate(
         self,
