@@ -100,6 +100,9 @@ class DevicePool:
         device.speed = emulator.clock.speed  # type: ignore[attr-defined]
         device.listener.accept_timeout = 10  # type: ignore[attr-defined]
         device.open()
+        # Let its first boot and the reports after it finish before any test starts.
+        device.wait_for(lambda: device.accepted, within=10, what="boot", requirement=None)  # type: ignore[attr-defined]
+        device.wait_quiet(1.0, 5.0)  # type: ignore[attr-defined]
         return Opened(device, emulator)
 
     def close(self) -> None:
