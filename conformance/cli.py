@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import NoReturn
 
 from conformance import __version__, emulators
-from conformance.devices.uri import parse_devices
+from conformance.devices.uri import DeviceSpec, parse_devices
 from conformance.emulators.base import Emulator
 from conformance.emulators.hosting import EmulatorHost, Listening
-from conformance.errors import DeviceURIError, FrameworkError
+from conformance.errors import DeviceUnreachable, DeviceURIError, FrameworkError
 
 DEFAULT_RESULTS = "allure-results"
 DEFAULT_REPORT = "allure-report"
@@ -317,6 +317,167 @@ def _add_decode_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     decode.set_defaults(func=cmd_decode)
 
 
+# ------------------------------------------------------------------ fuzz, replay
+def _device_arg(command: str, uri: str | None) -> DeviceSpec:
+    if not uri:
+        raise UsageError(f"conformance {command}: --device URI is required")
+    try:
+        (spec,) = parse_devices([uri], emulators.available())
+    except DeviceURIError as exc:
+        raise UsageError(f"conformance {command}: {exc}") from None
+    except ValueError:
+        raise UsageError(
+            f"conformance {command}: give one device (emu:NAME, not emu), e.g. emu:visca-ip"
+        ) from None
+    return spec
+
+
+def cmd_fuzz(args: argparse.Namespace) -> int:
+    from fuzz.campaign import CampaignConfig, parse_duration, run_campaign, summary
+    from fuzz.database import DatabaseError, open_database
+    from fuzz.target import TARGETS
+
+    spec = _device_arg("fuzz", args.device)
+    if args.protocol is not None and args.protocol not in TARGETS:
+        raise UsageError(
+            f"conformance fuzz: no fuzz target for protocol {args.protocol!r} "
+            f"(known: {', '.join(sorted(TARGETS))})"
+        )
+    if args.protocol is not None and args.protocol not in spec.speaks:
+        raise UsageError(f"conformance fuzz: {spec.masked} does not speak {args.protocol}")
+    if args.max_cases is not None and args.duration is not None:
+        raise UsageError("conformance fuzz: give --max-cases or --duration, not both")
+    if args.max_cases is not None and args.max_cases < 1:
+        raise UsageError("conformance fuzz: --max-cases must be at least 1")
+    if args.workers < 1:
+        raise UsageError("conformance fuzz: --workers must be at least 1")
+    if args.workers > 1 and spec.link == "listen":
+        raise UsageError("conformance fuzz: a station dials one CSMS; use --workers 1")
+    try:
+        duration = parse_duration(args.duration) if args.duration is not None else None
+    except ValueError as exc:
+        raise UsageError(f"conformance fuzz: --duration: {exc}") from None
+    corpus = Path(args.corpus)
+    if corpus.exists() and not corpus.is_dir():
+        raise UsageError(f"conformance fuzz: --corpus {args.corpus} is not a directory")
+    try:
+        if args.db:
+            open_database(args.db, corpus)
+        corpus.mkdir(parents=True, exist_ok=True)
+    except DatabaseError as exc:
+        raise UsageError(f"conformance fuzz: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"conformance fuzz: --corpus {args.corpus}: {exc.strerror}") from None
+    config = CampaignConfig(
+        device=args.device,
+        protocol=args.protocol,
+        max_cases=args.max_cases,
+        duration=duration,
+        seed=args.seed,
+        corpus=corpus,
+        workers=args.workers,
+        db=args.db,
+        results=Path(args.results) if args.results else None,
+        progress=not args.quiet,
+        recovery=args.recovery,
+        mode=args.mode,
+    )
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # saved and resumable, like Ctrl-C
+    result = run_campaign(config)
+    info = summary(config, spec, result, result.protocol or spec.protocol)
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        resumed = " (resumed)" if result.resumed else ""
+        print(
+            f"{spec.masked}: {result.cases} cases in {result.seconds:.1f} s "
+            f"({result.cases_per_second:.0f}/s){resumed}, seed {result.seed}, "
+            f"{len(result.findings)} new finding(s), stopped: {result.stopped}"
+            + (f" ({result.detail})" if result.detail else "")
+        )
+        for path in result.findings:
+            print(f"  {path}   replay: conformance replay {path} --device {spec.masked}")
+        if result.framework_errors:
+            print(f"  {result.framework_errors} framework error(s): {corpus}/framework-errors.log")
+    if result.stopped == "unreachable":
+        return 3
+    if result.stopped == "interrupted":
+        return 130
+    return 1 if result.findings or result.stopped == "device gone" else 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from fuzz.replay import replay
+    from fuzz.store import BadFindingFile
+
+    spec = _device_arg("replay", args.device)
+    try:
+        replayed = replay(Path(args.finding), args.device, recovery=args.recovery)
+    except BadFindingFile as exc:
+        raise UsageError(f"conformance replay: {exc}") from None
+    except ValueError as exc:
+        raise UsageError(f"conformance replay: {exc}") from None
+    except DeviceUnreachable as exc:
+        print(f"conformance replay: device unreachable: {exc}", file=sys.stderr)
+        return 3
+    finding = replayed.finding
+    print(f"finding {finding.id}: {finding.observation.render()}")
+    if replayed.reproduced:
+        print(f"REPRODUCED (found on {finding.data['device']}, replayed on {spec.masked})")
+    else:
+        print("not reproduced")
+    for observation in replayed.observations:
+        print(observation.render())
+    return 1 if replayed.reproduced else 0
+
+
+def _add_fuzz_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    fuzz = sub.add_parser(
+        "fuzz",
+        help="run a fuzzing campaign against a device",
+        description="Fuzz a device with cases drawn from its protocol's command table or "
+        "schemas, checking liveness after every program.  Each finding is written to "
+        "--corpus as NNNN.json with a minimal reproducer before it is reported.  Running "
+        "the same command again resumes the campaign.  Exit status: 0 no new finding, 1 "
+        "new findings (or the device died), 2 bad input, 3 device unreachable.",
+    )
+    fuzz.add_argument("--device", metavar="URI", help="the device, e.g. visca-ip://10.0.0.5")
+    fuzz.add_argument("--protocol", help="protocol to fuzz (default: the device's)")
+    budget = fuzz.add_mutually_exclusive_group()
+    budget.add_argument("--max-cases", type=int, metavar="N", help="stop after N cases")
+    budget.add_argument("--duration", metavar="T", help="stop after T (90s, 15m, 2h; default 60s)")
+    fuzz.add_argument("--seed", type=int, help="campaign seed (default: random, printed)")
+    fuzz.add_argument("--corpus", default="fuzz-findings", metavar="DIR",
+                      help="findings and campaign state (default: %(default)s)")  # fmt: skip
+    fuzz.add_argument("--workers", type=int, default=1, metavar="N", help="parallel workers")
+    fuzz.add_argument("--db", metavar="URL", help="shared example database: a directory or "
+                      "redis://HOST:PORT/N (default: DIR/.hypothesis)")  # fmt: skip
+    fuzz.add_argument("--results", metavar="DIR", help="also write Allure results here")
+    fuzz.add_argument("--recovery", type=float, default=10.0, metavar="SECONDS",
+                      help="how long a silent device gets to answer the probe again before "
+                      "it counts as crashed (default: %(default)s)")  # fmt: skip
+    fuzz.add_argument("--mode", choices=("programs", "stateful", "both"), default="both",
+                      help="message programs, the protocol's state machine, or both")  # fmt: skip
+    fuzz.add_argument("--json", action="store_true", help="print the summary as JSON")
+    fuzz.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    fuzz.set_defaults(func=cmd_fuzz)
+
+    replay = sub.add_parser(
+        "replay",
+        help="re-run one fuzz finding against a device",
+        description="Send a finding's reproducer to the device, through the same checks.  "
+        "Exit status: 1 reproduced, 0 not reproduced, 2 bad input, 3 device unreachable.",
+    )
+    replay.add_argument("finding", help="a finding file (NNNN.json)")
+    replay.add_argument("--device", metavar="URI", help="the device")
+    replay.add_argument("--recovery", type=float, default=10.0, metavar="SECONDS",
+                        help="how long a silent device gets to answer the probe again")  # fmt: skip
+    replay.set_defaults(func=cmd_replay)
+
+
 # ------------------------------------------------------------------ not built yet
 def _not_built(name: str) -> int:
     print(f"conformance {name}: not available in this version yet", file=sys.stderr)
@@ -443,6 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_report)
 
     _add_decode_parser(sub)
+    _add_fuzz_parsers(sub)
 
     check = sub.add_parser(
         "check-transcript",
@@ -473,23 +635,6 @@ def build_parser() -> argparse.ArgumentParser:
                 ("--allure", {"metavar": "DIR"}),
                 ("--port", {"metavar": "P=N,..."}),
             ],
-        ),
-        "fuzz": (
-            "run a fuzzing campaign against a device",
-            [
-                ("--device", {"metavar": "URI"}),
-                ("--protocol", {}),
-                ("--max-cases", {"type": int}),
-                ("--duration", {}),
-                ("--seed", {}),
-                ("--corpus", {"metavar": "DIR"}),
-                ("--workers", {"type": int}),
-                ("--db", {"metavar": "URL"}),
-            ],
-        ),
-        "replay": (
-            "re-run one fuzz finding against a device",
-            [("finding", {}), ("--device", {"metavar": "URI"})],
         ),
     }
     for name, (text, arguments) in later.items():

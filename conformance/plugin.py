@@ -64,6 +64,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "'prompt' asks on the terminal and waits for Enter; 'skip' (default) skips "
         "those tests, naming the action.  Devices with a control API never ask.",
     )
+    group.addoption(
+        "--fuzz-examples",
+        type=int,
+        default=100,
+        metavar="N",
+        help="programs each fuzz test (pytest fuzz/) runs (default: %(default)s)",
+    )
+    group.addoption(
+        "--fuzz-corpus",
+        default="fuzz-findings",
+        metavar="DIR",
+        help="where fuzz tests write findings as reproducer files (default: %(default)s)",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)

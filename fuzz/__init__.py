@@ -1,0 +1,2 @@
+"""Fuzzing campaigns: table-driven cases, liveness probes, findings with
+minimal reproducers (``conformance fuzz``, ``conformance replay``, ``pytest fuzz/``)."""
