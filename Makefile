@@ -44,9 +44,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## bench: speed and memory benchmarks, printed side by side with their baselines
+## bench: speed and memory benchmarks, printed side by side with their baselines.
+## boofuzz (the fuzzing baseline) goes into its own venv, never into the project's;
+## if it cannot be installed the fuzzing benchmark says so and prints our figure alone.
+BENCH_VENV := .venv-bench
+BOOFUZZ    := boofuzz==0.4.2
 bench: install
-	$(BIN)/python -m tests.bench
+	@test -f $(BENCH_VENV)/.installed || { \
+	  $(PYTHON) -m venv $(BENCH_VENV) && \
+	  $(BENCH_VENV)/bin/python -m pip install --quiet '$(BOOFUZZ)' && \
+	  touch $(BENCH_VENV)/.installed; } || \
+	  echo "bench: could not install $(BOOFUZZ) into $(BENCH_VENV)"
+	BOOFUZZ_PYTHON=$(CURDIR)/$(BENCH_VENV)/bin/python $(BIN)/python -m tests.bench
 
 clean:
-	rm -rf $(VENV) reports/allure/node_modules allure-results allure-report allure-report-history.jsonl
+	rm -rf $(VENV) $(BENCH_VENV) reports/allure/node_modules allure-results allure-report allure-report-history.jsonl

@@ -417,9 +417,42 @@ class Worker:
         size = len(cases).to_bytes(4, "big")
         self._handle(list(observations), list(cases), size)
 
+    def _minimize(self, pending: _Pending) -> None:
+        """Drop the cases the finding does not need, one at a time, from the
+        end: Hypothesis shrinks the bytes, but a program cannot shrink below
+        the strategy's minimum size, so plain filler cases may remain."""
+        if self.session is None or self.stop.is_set():
+            return
+        wanted = pending.observation.signature
+        liveness = wanted in ("crash:probe", "hang:probe")
+        cases = list(pending.cases)
+        index = len(cases) - 1
+        while index >= 0 and len(cases) > 1 and not self.stop.is_set():
+            candidate = cases[:index] + cases[index + 1 :]
+            try:
+                seen = self.session.observe(candidate)
+            except (DeviceGone, Exception):
+                break
+            match = next(
+                (o for o in seen
+                 if o.signature == wanted or (liveness and o.signature in ("crash:probe",
+                                                                          "hang:probe"))),
+                None,
+            )  # fmt: skip
+            if match is not None:
+                cases = candidate
+                pending.observation = match if match.signature == wanted else pending.observation
+            index -= 1
+        pending.cases = cases
+
     def _finalize(self, status: str) -> None:
         for signature, pending in list(self.pending.items()):
             original = len(pending.file.cases)
+            if status == "minimal":
+                try:
+                    self._minimize(pending)
+                except KeyboardInterrupt:
+                    self.stop.set()
             updated = self.store.update(
                 pending.file,
                 observation=pending.observation,

@@ -14,7 +14,12 @@ from fuzz.target import Target
 
 
 def program_bytes(target: Target) -> st.SearchStrategy[bytes]:
-    return st.binary(min_size=1, max_size=target.max_program * target.case_bytes)
+    """Enough bytes for about half a window of cases at least: Hypothesis
+    keeps byte strings short when left alone, and a program of one or two
+    cases would spend most of its time on the probe and the engine.  The
+    campaign drops the cases a finding does not need after shrinking."""
+    most = target.max_program * target.case_bytes
+    return st.binary(min_size=most // 2, max_size=most)
 
 
 def programs(target: Target) -> st.SearchStrategy[list[Case]]:

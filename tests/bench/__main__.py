@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from tests.bench import ocpp_rpc, roundtrip, visca_ip_decode
+from tests.bench import fuzz_visca_ip, ocpp_rpc, roundtrip, visca_ip_decode
 
 
 def main() -> None:
     print(f"{'benchmark':<40} {'baseline':>12} {'framework':>12} {'ratio':>7}")
-    for bench in (roundtrip, visca_ip_decode, ocpp_rpc):
+    for bench in (roundtrip, visca_ip_decode, ocpp_rpc, fuzz_visca_ip):
         for name, baseline, ours in bench.run():
-            print(f"{name:<40} {baseline:>12.0f} {ours:>12.0f} {ours / baseline:>7.2f}")
+            if baseline is None:  # the baseline could not run: its note says why
+                print(f"{name:<40} {'n/a':>12} {ours:>12.0f} {'n/a':>7}")
+            else:
+                print(f"{name:<40} {baseline:>12.0f} {ours:>12.0f} {ours / baseline:>7.2f}")
     print(
         "round trips: baseline = bare socket against the same emulator; framework = "
         "transport with deadline, framing and per-message transcript"
@@ -25,6 +28,9 @@ def main() -> None:
         "websockets server with a canned answer; framework = the CSMS side the suites play "
         "(framing rules, schema checks both ways, transcript)"
     )
+    print(fuzz_visca_ip.LEGEND)
+    for note in fuzz_visca_ip.notes:
+        print(f"  {note}")
 
 
 if __name__ == "__main__":
