@@ -57,8 +57,9 @@ class Session:
         except DeviceUnreachable as exc:
             problem = f"link lost: {exc}"
         problem = problem or self.alive()
-        if problem is not None:
-            return [*observations, self.liveness_finding(problem)]
+        if problem is not None:  # what went unanswered is the dead device's, not new findings
+            kept = [o for o in observations if o.kind != "no-response"]
+            return [*kept, self.liveness_finding(problem)]
         try:
             observations += target.check_state(cases)
         except DeviceUnreachable as exc:

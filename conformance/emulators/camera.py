@@ -353,6 +353,10 @@ class CameraEmulator(Emulator):
         "ip_no_type_error": "an unknown VISCA-over-IP payload type is not answered with 0F 02",
         "pelco_ignores_checksum": "Pelco frames with a wrong checksum are acted on",
         "pelco_ignores_address": "Pelco frames for other addresses are acted on",
+        "ip_crash_on_length_mismatch": (
+            "a VISCA-over-IP datagram whose payload-length field disagrees with the bytes "
+            "that follow crashes the camera: it answers nothing, on any face, until reset"
+        ),
     }
 
     def __init__(self, *, address: int = 1, chain: int = 1, **kwargs: Any) -> None:
@@ -363,6 +367,8 @@ class CameraEmulator(Emulator):
             raise ValueError("cameras are addressed 1..7 on one chain (§3.1)")
         self.address = address
         identity = _identity(self.model)
+        #: set by the ip_crash_on_length_mismatch fault; only reset() (power-cycle) clears it
+        self.crashed = False
         self.cameras = {
             a: Camera(a, identity, PtzState(self.clock.now))
             for a in range(address, address + chain)
@@ -378,6 +384,7 @@ class CameraEmulator(Emulator):
         return self.cameras[self.address]
 
     def reset_state(self) -> None:
+        self.crashed = False
         for camera in self.cameras.values():
             camera.reset()
 
@@ -399,7 +406,7 @@ class CameraEmulator(Emulator):
     def emit(self, link: Link, data: bytes) -> None:
         """Everything the camera sends passes here, so no_reply and slow_reply
         apply to every answer, errors and control replies included."""
-        if self.fault("no_reply"):
+        if self.crashed or self.fault("no_reply"):
             return
         if self.fault("slow_reply"):
             link.later(SLOW_REPLY_S, lambda: link.send(data), emulated=False)
@@ -518,6 +525,9 @@ class CameraEmulator(Emulator):
                 out(visca.build("ACK", camera.address, socket=socket))
             out(visca.build("Command_Not_Executable", camera.address, socket=socket))
             return
+        if self._free_socket(camera) is None and not self.fault("no_buffer_full"):
+            out(visca.build("Command_Buffer_Full", camera.address))  # refused: nothing done
+            return
         seconds = 0.0 if self.fault("state_not_applied") else ACTIONS[row.name](camera, values)
         self._ack_complete(camera, row, out, link, seconds)
 
@@ -564,6 +574,8 @@ class ViscaEndpoint(Endpoint):
 
     def on_data(self, link: Link, data: bytes) -> None:
         cam = self.emulator
+        if cam.crashed:
+            return
         buffer: bytearray = link.state.setdefault("buffer", bytearray())
         buffer += data
         while True:
@@ -592,10 +604,15 @@ class ViscaIpEndpoint(Endpoint):
 
     def on_data(self, link: Link, data: bytes) -> None:
         cam = self.emulator
+        if cam.crashed:
+            return
         try:
             ptype, length, seq, payload = visca_ip.unwrap(data)
         except ValueError:
             return  # too short to carry a sequence number to answer with
+        if length != len(payload) and cam.fault("ip_crash_on_length_mismatch"):
+            cam.crashed = True
+            return
         if ptype == visca_ip.CONTROL and payload == visca_ip.RESET:
             if not cam.fault("ip_reset_ignored"):
                 link.state["expected"] = 0
