@@ -382,6 +382,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         recovery=args.recovery,
         mode=args.mode,
     )
+
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
 

@@ -48,6 +48,9 @@ MACHINES: dict[str, str] = {
     "ocpp": "fuzz.ocpp_machine:machine_for",
 }
 STATE_DIR = ".campaign"
+#: Hypothesis shrink attempts a crash or hang finding may take: each one costs
+#: a recovery window (and a power-cycle); the case-level pass does the rest
+LIVENESS_SHRINKS = 12
 DEFAULT_DURATION = 60.0
 
 
@@ -152,6 +155,8 @@ class Worker:
         self.state_path = config.corpus / STATE_DIR / f"worker-{index}.json"
         self.known: set[str] = set()
         self.pending: dict[str, _Pending] = {}
+        #: shrink attempts that crashed or hung the device again, this Hypothesis run
+        self.liveness_shrinks = 0
         self.result = CampaignResult()
         self.cases = self.programs = self.chunk_no = 0
         self.elapsed_before = 0.0
@@ -363,6 +368,8 @@ class Worker:
         """One program: run, probe, check state; raise the first new finding."""
         if self.out_of_budget() and not self.pending:
             return
+        if self.liveness_shrinks > LIVENESS_SHRINKS:
+            return  # each costs a recovery window: the case-level pass finishes the job
         assert self.target is not None and self.session is not None
         cases = self.target.program(data)
         try:
@@ -405,8 +412,11 @@ class Worker:
                     stored, observation, cases, data, self.cases
                 )
                 self.emit({"event": "pending", "worker": self.index})
-            elif (len(data), data) < (len(pending.data), pending.data):
-                pending.observation, pending.cases, pending.data = observation, cases, data
+            else:
+                if observation.kind in ("crash", "hang"):
+                    self.liveness_shrinks += 1
+                if (len(data), data) < (len(pending.data), pending.data):
+                    pending.observation, pending.cases, pending.data = observation, cases, data
             first = first or observation
         if first is not None:
             raise failure(first, cases)
@@ -418,32 +428,11 @@ class Worker:
         self._handle(list(observations), list(cases), size)
 
     def _minimize(self, pending: _Pending) -> None:
-        """Drop the cases the finding does not need, one at a time, from the
-        end: Hypothesis shrinks the bytes, but a program cannot shrink below
-        the strategy's minimum size, so plain filler cases may remain."""
         if self.session is None or self.stop.is_set():
             return
-        wanted = pending.observation.signature
-        liveness = wanted in ("crash:probe", "hang:probe")
-        cases = list(pending.cases)
-        index = len(cases) - 1
-        while index >= 0 and len(cases) > 1 and not self.stop.is_set():
-            candidate = cases[:index] + cases[index + 1 :]
-            try:
-                seen = self.session.observe(candidate)
-            except (DeviceGone, Exception):
-                break
-            match = next(
-                (o for o in seen
-                 if o.signature == wanted or (liveness and o.signature in ("crash:probe",
-                                                                          "hang:probe"))),
-                None,
-            )  # fmt: skip
-            if match is not None:
-                cases = candidate
-                pending.observation = match if match.signature == wanted else pending.observation
-            index -= 1
-        pending.cases = cases
+        pending.cases, pending.observation = self.session.minimize(
+            pending.cases, pending.observation
+        )
 
     def _finalize(self, status: str) -> None:
         for signature, pending in list(self.pending.items()):
@@ -476,6 +465,7 @@ class Worker:
                 }
             )
         self.pending.clear()
+        self.liveness_shrinks = 0
 
     def _framework_error(self, cases: list[Case]) -> None:
         self.result.framework_errors += 1

@@ -396,6 +396,9 @@ class PelcoTarget(Target):
                     pelco.body(self.variant, "Set Preset", preset=preset),
                 )
             )
+            # An observer round trip: the camera has taken the Pelco frame (another
+            # link) before the move below, so the preset holds the home position.
+            self._read()
             pan = _signed(home[0])
             target = (pan - NUDGE if pan > 0 else pan + NUDGE) & 0xFFFF
             try:
@@ -423,6 +426,7 @@ class PelcoTarget(Target):
                     pelco.body(self.variant, "Go To Preset", preset=preset),
                 )
             )
+            self._read()  # the same: the recall has been taken before the readings count
             at = self._settle_at(home)
             if at is not None and at != home:
                 self._note(

@@ -66,6 +66,46 @@ class Session:
             observations.append(self.liveness_finding(f"link lost: {exc}"))
         return observations
 
+    def reproduces(self, cases: Sequence[Case], observation: Observation) -> Observation | None:
+        """The observation of the same finding if *cases* show it again (a
+        crash and a hang count as the same liveness finding)."""
+        liveness = ("crash:probe", "hang:probe")
+        try:
+            seen = self.observe(cases)
+        except Exception:
+            return None
+        for found in seen:
+            if found.signature == observation.signature:
+                return found
+            if observation.signature in liveness and found.signature in liveness:
+                return observation
+        return None
+
+    def minimize(
+        self, cases: Sequence[Case], observation: Observation
+    ) -> tuple[list[Case], Observation]:
+        """Drop the cases a finding does not need: each case alone first (most
+        findings need one), then removal one at a time from the end.  Hypothesis
+        shrinks the program's bytes, but not below the strategy's minimum size,
+        so plain filler cases may remain until this pass."""
+        kept = list(cases)
+        if len(kept) <= 1:
+            return kept, observation
+        for case in kept:
+            found = self.reproduces([case], observation)
+            if found is not None:
+                return [case], found
+            if self.stop.is_set():
+                return kept, observation
+        for index in range(len(kept) - 1, -1, -1):
+            if len(kept) == 1 or self.stop.is_set():
+                break
+            candidate = kept[:index] + kept[index + 1 :]
+            found = self.reproduces(candidate, observation)
+            if found is not None:
+                kept, observation = candidate, found
+        return kept, observation
+
     def alive(self) -> str | None:
         """None if the probe is answered, else what happened instead."""
         if not self.target.liveness:

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import allure
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from fuzz.case import Case
 from fuzz.conftest import FuzzCheck
 from fuzz.ocpp import OcppTarget
 from fuzz.ocpp_machine import machine_for
-from fuzz.strategies import programs
 
 pytestmark = [pytest.mark.protocol("ocpp")]
 
@@ -35,12 +33,7 @@ def test_ocpp_frames(fuzz_check: FuzzCheck, fuzz_examples: int) -> None:
     allure.dynamic.label("requirement", "OCPP 2.1 Part 4 §4.2.3")
     allure.dynamic.label("requirement", "OCPP 2.1 Part 4 §4.3")
 
-    @settings(max_examples=fuzz_examples, **SETTINGS)
-    @given(programs(fuzz_check.target))
-    def check(cases: list[Case]) -> None:
-        fuzz_check(cases)
-
-    check()
+    fuzz_check.run_programs(fuzz_examples)
 
 
 @allure.feature("Fuzzing")

@@ -6,21 +6,9 @@ from __future__ import annotations
 
 import allure
 import pytest
-from hypothesis import given, settings
 
 from conformance.devices.base import Device
-from fuzz.case import Case
 from fuzz.conftest import FuzzCheck
-from fuzz.strategies import programs
-
-
-def _fuzz(fuzz_check: FuzzCheck, examples: int) -> None:
-    @settings(max_examples=examples, deadline=None, database=None)
-    @given(programs(fuzz_check.target))
-    def check(cases: list[Case]) -> None:
-        fuzz_check(cases)
-
-    check()
 
 
 @pytest.mark.protocol("pelco-d")
@@ -29,7 +17,7 @@ def _fuzz(fuzz_check: FuzzCheck, examples: int) -> None:
 def test_pelco_d_frames(device: Device, fuzz_check: FuzzCheck, fuzz_examples: int) -> None:
     """Frames a camera must ignore (checksum, address, framing) change nothing."""
     allure.dynamic.label("requirement", "Pelco-D §3.2.3 checksum 2~6 SUM", "Pelco-D §3.2.3 ADDR")
-    _fuzz(fuzz_check, fuzz_examples)
+    fuzz_check.run_programs(fuzz_examples)
 
 
 @pytest.mark.protocol("pelco-p")
@@ -38,4 +26,4 @@ def test_pelco_d_frames(device: Device, fuzz_check: FuzzCheck, fuzz_examples: in
 def test_pelco_p_frames(device: Device, fuzz_check: FuzzCheck, fuzz_examples: int) -> None:
     """Frames a camera must ignore (checksum, address, framing) change nothing."""
     allure.dynamic.label("requirement", "Pelco-P §3.2.2 checksum 1~7 XOR", "Pelco-P §3.2.2 ADDR")
-    _fuzz(fuzz_check, fuzz_examples)
+    fuzz_check.run_programs(fuzz_examples)

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import allure
 import pytest
-from hypothesis import given, settings
 
 from conformance.devices.base import Device
-from fuzz.case import Case
 from fuzz.conftest import FuzzCheck
-from fuzz.strategies import programs
 
 
 @pytest.mark.protocol("visca")
@@ -20,9 +17,4 @@ def test_visca_programs(device: Device, fuzz_check: FuzzCheck, fuzz_examples: in
     """Programs drawn from the §3.2.1 table: the oracle, liveness and state check hold."""
     allure.dynamic.label("requirement", "VISCA §3.1 message format", "VISCA §3.2.1 command table")
 
-    @settings(max_examples=fuzz_examples, deadline=None, database=None)
-    @given(programs(fuzz_check.target))
-    def check(cases: list[Case]) -> None:
-        fuzz_check(cases)
-
-    check()
+    fuzz_check.run_programs(fuzz_examples)

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import allure
 import pytest
-from hypothesis import given, settings
+from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from conformance.devices.base import Device
-from fuzz.case import Case
 from fuzz.conftest import FuzzCheck
-from fuzz.strategies import programs
 from fuzz.visca import ViscaIpTarget
 from fuzz.visca_ip_machine import machine_for
 
@@ -26,12 +24,7 @@ def test_visca_ip_programs(device: Device, fuzz_check: FuzzCheck, fuzz_examples:
     allure.dynamic.label("requirement", f"{REF} payload type", f"{REF} payload length",
                          f"{REF} sequence number", "VISCA §3.2.1 command table")  # fmt: skip
 
-    @settings(max_examples=fuzz_examples, deadline=None, database=None)
-    @given(programs(fuzz_check.target))
-    def check(cases: list[Case]) -> None:
-        fuzz_check(cases)
-
-    check()
+    fuzz_check.run_programs(fuzz_examples)
 
 
 @pytest.mark.protocol("visca-ip")
