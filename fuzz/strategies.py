@@ -14,12 +14,14 @@ from fuzz.target import Target
 
 
 def program_bytes(target: Target) -> st.SearchStrategy[bytes]:
-    """Enough bytes for about half a window of cases at least: Hypothesis
-    keeps byte strings short when left alone, and a program of one or two
-    cases would spend most of its time on the probe and the engine.  The
-    campaign drops the cases a finding does not need after shrinking."""
+    """Bytes for a full window of cases: a program of one or two cases would
+    spend most of its time on the probe and the engine.  Shrinking turns the
+    bytes to zeros (plain cases); the campaign then drops the cases a finding
+    does not need (:meth:`fuzz.session.Session.minimize`)."""
     most = target.max_program * target.case_bytes
-    return st.binary(min_size=most // 2, max_size=most)
+    # A fixed size: Hypothesis draws a variable-size byte string one "more?"
+    # decision per byte, which costs more than running the program.
+    return st.binary(min_size=most, max_size=most)
 
 
 def programs(target: Target) -> st.SearchStrategy[list[Case]]:

@@ -341,6 +341,7 @@ class ViscaTarget(Target):
 
     def __init__(self, device: Any) -> None:
         super().__init__(device)
+        self._verdicts: dict[bytes, tuple[Expect, dict[str, Any], str]] = {}
         self.address: int = device.address
         self.chain = int(device.spec.params.get("chain", 1))
         self.cameras = range(self.address, self.address + self.chain)
@@ -522,7 +523,16 @@ class ViscaTarget(Target):
 
     # ------------------------------------------------------------ what the spec demands
     def verdict(self, message: bytes) -> tuple[Expect, dict[str, Any], str]:
-        """What the spec demands of the answer to one VISCA message (see the module doc)."""
+        """What the spec demands of the answer to one VISCA message (see the module
+        doc); remembered per message, as programs repeat the plain ones."""
+        known = self._verdicts.get(message)
+        if known is None:
+            if len(self._verdicts) > 4096:
+                self._verdicts.clear()
+            known = self._verdicts[message] = self._verdict(message)
+        return known[0], dict(known[1]), known[2]
+
+    def _verdict(self, message: bytes) -> tuple[Expect, dict[str, Any], str]:
         n = len(message)
         end = message.find(table.TERMINATOR)
         if n > table.MAX_LEN and end == n - 1 and not self.over_ip:
