@@ -27,9 +27,12 @@ endif
 
 install: $(STAMP) $(ALLURE)
 
-## demo: install, run every suite against the built-in emulators, render the report
+## demo: install, run every suite against the built-in emulators, a short fuzz
+## campaign against the VISCA-over-IP camera, and render the report
 demo: install
 	$(BIN)/conformance run --device emu -q; status=$$?; \
+	$(BIN)/conformance fuzz --device emu:visca-ip --max-cases 3000 --seed 1 -q \
+	  --corpus fuzz-findings --results allure-results || status=1; \
 	$(BIN)/conformance report allure-results -o allure-report || exit $$?; \
 	echo "Report: $(CURDIR)/allure-report/index.html (serve it, e.g. $(BIN)/python -m http.server -d allure-report)"; \
 	exit $$status
@@ -58,4 +61,4 @@ bench: install
 	BOOFUZZ_PYTHON=$(CURDIR)/$(BENCH_VENV)/bin/python $(BIN)/python -m tests.bench
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) reports/allure/node_modules allure-results allure-report allure-report-history.jsonl
+	rm -rf $(VENV) $(BENCH_VENV) reports/allure/node_modules allure-results allure-report allure-report-history.jsonl fuzz-findings
