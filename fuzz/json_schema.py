@@ -29,6 +29,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from conformance.ocpp.schemas import format_path
 from fuzz.source import ByteSource
 
 Schema = dict[str, Any]
@@ -101,17 +102,6 @@ class Mutation(NamedTuple):
 
 
 # ---------------------------------------------------------------- helpers
-def format_path(parts: Path) -> str:
-    """``("a", 0, "b")`` -> ``a[0].b`` (the notation of ``schemas.check``)."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out
-
-
 def resolve(node: Schema, root: Schema) -> Schema:
     """*node* with its ``$ref`` (``#/definitions/...``, chains too) followed."""
     seen = 0

@@ -128,7 +128,8 @@ def _short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _path(parts: Sequence[str | int]) -> str:
+def format_path(parts: Sequence[str | int]) -> str:
+    """``("a", 0, "b")`` -> ``a[0].b``, the path notation of :class:`SchemaProblem`."""
     out = ""
     for part in parts:
         if isinstance(part, int):
@@ -196,7 +197,7 @@ def check(version: str, action: str, kind: str, payload: Any) -> list[SchemaProb
         for problem in _problems(error):
             found[problem] = None  # "required" errors repeat per missing property
     ordered = sorted(found, key=lambda p: (_sort_key(p[0]), p[2], p[1]))
-    return [SchemaProblem(_path(parts), message, code) for parts, message, code in ordered]
+    return [SchemaProblem(format_path(parts), message, code) for parts, message, code in ordered]
 
 
 def error_for(version: str, call: rpc.Call) -> rpc.CallError | None:
