@@ -94,7 +94,7 @@ def test_pytest_fuzz_runs_the_same_strategies(pytester: pytest.Pytester, tmp_pat
     tests = str(Path(fuzz.__file__).parent / "test_visca_ip.py")
     corpus = tmp_path / "corpus"
     clean = pytester.runpytest_subprocess(
-        tests, f"--device={CLEAN}", "--fuzz-examples=20", f"--fuzz-corpus={corpus}",
+        tests, "--device=emu:visca-ip", "--fuzz-examples=20", f"--fuzz-corpus={corpus}",
         "-p", "no:cacheprovider",
     )  # fmt: skip
     clean.assert_outcomes(passed=2)
