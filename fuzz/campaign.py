@@ -36,7 +36,7 @@ from conformance.devices.uri import DeviceSpec, parse_device
 from conformance.errors import DeviceUnreachable
 from fuzz import allure_results, database
 from fuzz.case import KINDS, Case, Observation
-from fuzz.session import DeviceGone, Session
+from fuzz.runner import DeviceGone, Runner
 from fuzz.store import FindingFile, Store, now_iso, write_atomic
 from fuzz.strategies import program_bytes
 from fuzz.target import FindingFailure, Target, failure, target_class
@@ -163,7 +163,7 @@ class Worker:
         self.started = time.monotonic()
         self.wall_started = time.time()
         self.target: Target | None = None
-        self.session: Session | None = None
+        self.runner: Runner | None = None
         self.protocol = ""
 
     # ------------------------------------------------------------ budget
@@ -256,7 +256,7 @@ class Worker:
             self.protocol = self.result.protocol = protocol
             self.target.raise_new = self._raise_new  # type: ignore[method-assign]
             note = lambda text: self.emit({"event": "note", "text": text})  # noqa: E731
-            self.session = Session(
+            self.runner = Runner(
                 self.target, recovery=self.config.recovery, stop=self.stop, note=note
             )
             self.sync_known()
@@ -359,10 +359,10 @@ class Worker:
         finally:
             target.run = run  # type: ignore[method-assign]
         self.programs += 1
-        assert self.session is not None
-        problem = self.session.alive()
+        assert self.runner is not None
+        problem = self.runner.alive()
         if problem is not None:  # the machine's cases are not known here: no reproducer
-            self._handle([self.session.liveness_finding(problem)], [], b"")
+            self._handle([self.runner.liveness_finding(problem)], [], b"")
 
     def execute(self, data: bytes) -> None:
         """One program: run, probe, check state; raise the first new finding."""
@@ -370,10 +370,10 @@ class Worker:
             return
         if self.liveness_shrinks > LIVENESS_SHRINKS:
             return  # each costs a recovery window: the case-level pass finishes the job
-        assert self.target is not None and self.session is not None
+        assert self.target is not None and self.runner is not None
         cases = self.target.program(data)
         try:
-            observations = self.session.observe(cases)
+            observations = self.runner.observe(cases)
         except Exception:  # a bug of ours, never blamed on the device
             self._framework_error(cases)
             return
@@ -428,9 +428,9 @@ class Worker:
         self._handle(list(observations), list(cases), size)
 
     def _minimize(self, pending: _Pending) -> None:
-        if self.session is None or self.stop.is_set():
+        if self.runner is None or self.stop.is_set():
             return
-        pending.cases, pending.observation = self.session.minimize(
+        pending.cases, pending.observation = self.runner.minimize(
             pending.cases, pending.observation
         )
 

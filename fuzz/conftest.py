@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from conformance.devices.base import Device
 from fuzz.case import Case
-from fuzz.session import Session
+from fuzz.runner import Runner
 from fuzz.store import FindingFile, Store
 from fuzz.strategies import programs
 from fuzz.target import Target, target_for
@@ -25,22 +25,22 @@ def fuzz_examples(request: pytest.FixtureRequest) -> int:
 
 
 class FuzzCheck:
-    """Runs programs through a :class:`Session` and fails on the first
+    """Runs programs through a :class:`Runner` and fails on the first
     observation, after writing it (smallest program seen) to the corpus."""
 
-    def __init__(self, session: Session, store: Store, device: Device) -> None:
-        self.session, self.store, self.device = session, store, device
+    def __init__(self, runner: Runner, store: Store, device: Device) -> None:
+        self.runner, self.store, self.device = runner, store, device
         self.filed: dict[str, FindingFile] = {}
 
     @property
     def target(self) -> Target:
-        return self.session.target
+        return self.runner.target
 
     def run_programs(self, examples: int) -> None:
         """*examples* programs of the target's strategy, each through this check.
 
         Hypothesis does not shrink here: the check files each finding with the
-        fewest cases that still show it (:meth:`Session.minimize`), at a
+        fewest cases that still show it (:meth:`Runner.minimize`), at a
         fraction of the device time a byte-level shrink would take."""
         __tracebackhide__ = True
 
@@ -55,13 +55,13 @@ class FuzzCheck:
 
     def __call__(self, cases: Sequence[Case]) -> None:
         __tracebackhide__ = True
-        observations = self.session.observe(cases)
+        observations = self.runner.observe(cases)
         if not observations:
             return
         first = observations[0]
         filed = self.filed.get(first.signature)
         if filed is None:  # the first sighting is filed with its smallest program
-            cases, first = self.session.minimize(cases, first)
+            cases, first = self.runner.minimize(cases, first)
             filed = self.store.add(first, list(cases), protocol=self.target.protocol,
                                    device=self.device.spec.masked, context={"pytest": True},
                                    status="found by pytest")  # fmt: skip
@@ -85,7 +85,7 @@ def fuzz_check(request: pytest.FixtureRequest, device: Device) -> Iterator[FuzzC
     draws the cases."""
     target = target_for(device)
     store = Store(Path(request.config.getoption("fuzz_corpus")))
-    session = Session(target, recovery=max(2.0, 4 * device.reply_timeout))
+    runner = Runner(target, recovery=max(2.0, 4 * device.reply_timeout))
     target.start()
-    yield FuzzCheck(session, store, device)
+    yield FuzzCheck(runner, store, device)
     target.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 from conformance.devices.pool import DevicePool
 from conformance.devices.uri import parse_device
 from fuzz.case import Observation
-from fuzz.session import Session
+from fuzz.runner import Runner
 from fuzz.store import FindingFile, load
 from fuzz.target import target_class
 
@@ -41,10 +41,10 @@ def replay(path: Path, device: str, *, recovery: float = 10.0) -> Replayed:
                 f"{opened.device.protocol}"
             )
         target = target_class(finding.protocol)(opened.device)
-        session = Session(target, recovery=recovery)
+        runner = Runner(target, recovery=recovery)
         target.start()
         try:
-            return Replayed(finding, session.observe(finding.cases))
+            return Replayed(finding, runner.observe(finding.cases))
         finally:
             target.close()
     finally:

@@ -17,7 +17,7 @@ def program_bytes(target: Target) -> st.SearchStrategy[bytes]:
     """Bytes for a full window of cases: a program of one or two cases would
     spend most of its time on the probe and the engine.  Shrinking turns the
     bytes to zeros (plain cases); the campaign then drops the cases a finding
-    does not need (:meth:`fuzz.session.Session.minimize`)."""
+    does not need (:meth:`fuzz.runner.Runner.minimize`)."""
     most = target.max_program * target.case_bytes
     # A fixed size: Hypothesis draws a variable-size byte string one "more?"
     # decision per byte, which costs more than running the program.

@@ -18,7 +18,7 @@ class DeviceGone(BaseException):
     that Hypothesis never takes it for a failing example."""
 
 
-class Session:
+class Runner:
     """A target plus the liveness rules around each program."""
 
     def __init__(
