@@ -388,7 +388,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, interrupt)  # saved and resumable, like Ctrl-C
     result = run_campaign(config)
-    info = summary(config, spec, result, result.protocol or spec.protocol)
+    info = summary(config, spec, result)
     if args.json:
         print(json.dumps(info, indent=2))
     else:

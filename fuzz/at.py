@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from conformance.at.checker import DialogueChecker, Violation, _match_params
+from conformance.at.checker import DialogueChecker, Violation, _match_params, split_command
 from conformance.at.lines import HOST, MODULE, Line, LineSplitter
 from conformance.devices.at import REPLY_MARGIN
 from conformance.devices.base import Device
@@ -109,22 +109,15 @@ def command_line(name: str, kind: str, values: Sequence[str] = ()) -> str:
 
 
 def parse_line(text: str) -> tuple[str, str, str] | None:
-    """(NAME, form, arguments) of an extended command line, None for anything else."""
+    """(NAME, form, arguments) of an extended command line (the checker's own
+    reading), None for anything else, a tail like ``?X`` included."""
     body = text.strip()
     if body[:3].upper() != "AT+":
         return None
-    rest = body[3:]
-    cut = next((i for i, ch in enumerate(rest) if ch in "=?"), len(rest))
-    name, tail = rest[:cut].upper(), rest[cut:]
-    if tail == "":
-        return name, "exec", ""
-    if tail == "=?":
-        return name, "test", ""
-    if tail == "?":
-        return name, "read", ""
-    if tail.startswith("="):
-        return name, "write", tail[1:]
-    return None
+    name, form, arguments = split_command(body)
+    if form == "write" and body[3 + len(name) : 4 + len(name)] != "=":
+        return None
+    return name, form, arguments
 
 
 def normalise(line: str) -> str:

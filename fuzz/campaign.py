@@ -35,9 +35,9 @@ from conformance.devices.pool import DevicePool
 from conformance.devices.uri import DeviceSpec, parse_device
 from conformance.errors import DeviceUnreachable
 from fuzz import allure_results, database
-from fuzz.case import KINDS, Case, Observation
+from fuzz.case import KINDS, LIVENESS, Case, Observation
 from fuzz.runner import DeviceGone, Runner
-from fuzz.store import FindingFile, Store, now_iso, write_atomic
+from fuzz.store import BadFindingFile, FindingFile, Store, checked, now_iso, write_atomic
 from fuzz.strategies import program_bytes
 from fuzz.target import FindingFailure, Target, failure, target_class
 
@@ -135,7 +135,6 @@ class _Pending:
     observation: Observation
     cases: list[Case]
     data: bytes
-    found_after: int
 
 
 class Worker:
@@ -221,13 +220,12 @@ class Worker:
             if record["signature"] in on_file:
                 continue
             try:
-                observation = Observation.from_json(record["observation"])
-                cases = [Case.from_json(c) for c in record["reproducer"]["cases"]]
-            except (KeyError, TypeError, ValueError, AssertionError):
+                shared = checked(record, Path("shared database"))
+            except BadFindingFile:
                 continue
             imported = self.store.add(
-                observation,
-                cases,
+                shared.observation,
+                shared.cases,
                 protocol=self.protocol,
                 device=record.get("device", "?"),
                 context=record.get("context", {}),
@@ -336,12 +334,10 @@ class Worker:
         target = self.target
         assert target is not None
         run = target.run
-        counted: list[Case] = []
 
         def counting_run(cases: Sequence[Case]) -> list[Observation]:
             if self.out_of_budget() and not self.pending:
                 raise StopCampaign
-            counted.extend(cases)
             self.cases += len(cases)
             self._tick()
             return run(cases)
@@ -408,12 +404,10 @@ class Worker:
                 if stored is None:  # another worker filed it first
                     self.known.add(observation.signature)
                     continue
-                self.pending[observation.signature] = _Pending(
-                    stored, observation, cases, data, self.cases
-                )
+                self.pending[observation.signature] = _Pending(stored, observation, cases, data)
                 self.emit({"event": "pending", "worker": self.index})
             else:
-                if observation.kind in ("crash", "hang"):
+                if observation.kind in LIVENESS:
                     self.liveness_shrinks += 1
                 if (len(data), data) < (len(pending.data), pending.data):
                     pending.observation, pending.cases, pending.data = observation, cases, data
@@ -427,19 +421,14 @@ class Worker:
         size = len(cases).to_bytes(4, "big")
         self._handle(list(observations), list(cases), size)
 
-    def _minimize(self, pending: _Pending) -> None:
-        if self.runner is None or self.stop.is_set():
-            return
-        pending.cases, pending.observation = self.runner.minimize(
-            pending.cases, pending.observation
-        )
-
     def _finalize(self, status: str) -> None:
         for signature, pending in list(self.pending.items()):
             original = len(pending.file.cases)
-            if status == "minimal":
+            if status == "minimal" and self.runner is not None and not self.stop.is_set():
                 try:
-                    self._minimize(pending)
+                    pending.cases, pending.observation = self.runner.minimize(
+                        pending.cases, pending.observation
+                    )
                 except KeyboardInterrupt:
                     self.stop.set()
             updated = self.store.update(
@@ -528,7 +517,7 @@ class Progress:
         elif kind == "finding":
             self.findings += 1
             self.write(f"finding {event['line']}")
-        elif kind in ("note",):
+        elif kind == "note":
             self.write(event["text"])
         elif kind == "error":
             self.write(f"framework error (the program is in {event['log']})")
@@ -643,38 +632,37 @@ def _run_workers(
     for proc in procs:
         proc.start()
     results: dict[int, CampaignResult] = {}
+
+    def take(event: dict[str, Any]) -> None:
+        if event["event"] == "done":
+            results[event["worker"]] = CampaignResult(**event["result"])
+        else:
+            progress.update(event)
+
     try:
         while len(results) < len(procs):
             try:
-                event = events.get(timeout=0.5)
-            except queue.Empty:
-                dead = [i for i, p in enumerate(procs) if not p.is_alive() and i not in results]
-                for i in dead:  # a worker that died without a word
-                    with contextlib.suppress(queue.Empty):
-                        while True:
-                            late = events.get_nowait()
-                            if late["event"] == "done":
-                                results[late["worker"]] = CampaignResult(**late["result"])
-                            else:
-                                progress.update(late)
-                    if i not in results:
-                        results[i] = CampaignResult(
-                            stopped="worker died", detail=f"exit code {procs[i].exitcode}"
-                        )
-                progress.refresh()
+                take(events.get(timeout=0.5))
                 continue
-            if event["event"] == "done":
-                results[event["worker"]] = CampaignResult(**event["result"])
-            else:
-                progress.update(event)
+            except queue.Empty:
+                pass
+            for i, proc in enumerate(procs):
+                if proc.is_alive() or i in results:
+                    continue
+                with contextlib.suppress(queue.Empty):  # what it said before it ended
+                    while i not in results:
+                        take(events.get_nowait())
+                if i not in results:  # a worker that died without a word
+                    results[i] = CampaignResult(
+                        stopped="worker died", detail=f"exit code {proc.exitcode}"
+                    )
+            progress.refresh()
     except KeyboardInterrupt:
         stop.set()
         deadline = time.monotonic() + 30
         while len(results) < len(procs) and time.monotonic() < deadline:
             with contextlib.suppress(queue.Empty, KeyboardInterrupt):
-                event = events.get(timeout=0.5)
-                if event["event"] == "done":
-                    results[event["worker"]] = CampaignResult(**event["result"])
+                take(events.get(timeout=0.5))
         for i in range(len(procs)):
             results.setdefault(i, CampaignResult(stopped="interrupted"))
     finally:
@@ -689,16 +677,13 @@ def _write_allure(
     config: CampaignConfig, spec: DeviceSpec, total: CampaignResult, started: float
 ) -> None:
     assert config.results is not None
-    protocol = total.protocol or config.protocol or spec.protocol
-    allure_results.write_campaign(config.results, summary(config, spec, total, protocol), started)
+    allure_results.write_campaign(config.results, summary(config, spec, total), started)
 
 
-def summary(
-    config: CampaignConfig, spec: DeviceSpec, total: CampaignResult, protocol: str
-) -> dict[str, Any]:
+def summary(config: CampaignConfig, spec: DeviceSpec, total: CampaignResult) -> dict[str, Any]:
     return {
         "device": spec.masked,
-        "protocol": protocol,
+        "protocol": total.protocol or config.protocol or spec.protocol,
         "cases": total.cases,
         "programs": total.programs,
         "seconds": round(total.seconds, 1),

@@ -28,6 +28,10 @@ KINDS: dict[str, str] = {
     "protocol-violation": "an answer that breaks another rule of the spec",
 }
 
+#: The device went silent: a crash and a hang are the same finding shown again
+#: (whether it comes back within the recovery window is not the program's doing).
+LIVENESS = ("crash", "hang")
+
 #: What the spec demands of a case's answer.
 Expect = Literal["success", "error", "silence", "any"]
 Channel = Literal["wire", "control"]
@@ -110,6 +114,12 @@ class Observation:
     @property
     def signature(self) -> str:
         return f"{self.kind}:{self.key}"
+
+    def shows(self, signature: str) -> bool:
+        """Whether this observation shows the finding *signature* again."""
+        if self.signature == signature:
+            return True
+        return self.kind in LIVENESS and signature.split(":", 1)[0] in LIVENESS
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

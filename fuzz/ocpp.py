@@ -88,7 +88,7 @@ from typing import Any, ClassVar
 
 from websockets.exceptions import ConnectionClosed
 
-from conformance.devices.ocpp import SECRET_VARIABLES, OcppStation
+from conformance.devices.ocpp import OWN_ANSWERS, SECRET_VARIABLES, OcppStation
 from conformance.emulators.base import Emulator
 from conformance.errors import DeviceUnreachable, Finding, FrameworkError, NoReply
 from conformance.ocpp import rpc, schemas
@@ -271,15 +271,6 @@ TOKENS: dict[str, str] = {
     "FZ-EXPIRED": "Expired",
     "FZ-UNKNOWN": "Unknown",
 }
-#: station CALLs :class:`~conformance.devices.ocpp.Csms` answers itself
-CSMS_ANSWERS = (
-    "BootNotification",
-    "Heartbeat",
-    "Authorize",
-    "TransactionEvent",
-    "DataTransfer",
-    "NotifyEVChargingNeeds",
-)
 
 # ---------------------------------------------------------------- frames
 #: replaced by a fresh message id when the frame is sent
@@ -914,7 +905,7 @@ class OcppTarget(Target):
         csms = self.device.csms
         csms.tokens.update(TOKENS)
         for action in self.inbound:
-            if action in CSMS_ANSWERS or action in csms.handlers:
+            if action in OWN_ANSWERS or action in csms.handlers:
                 continue
             response = schema(self.version, f"{action}Response")
             if response is None or not schemas.check(self.version, action, "Response", {}):

@@ -21,10 +21,7 @@ class Replayed:
 
     @property
     def reproduced(self) -> bool:
-        wanted = self.finding.signature
-        if wanted.split(":", 1)[0] in ("crash", "hang"):  # the device stopped answering either way
-            return any(o.kind in ("crash", "hang") for o in self.observations)
-        return any(o.signature == wanted for o in self.observations)
+        return any(o.shows(self.finding.signature) for o in self.observations)
 
 
 def replay(path: Path, device: str, *, recovery: float = 10.0) -> Replayed:

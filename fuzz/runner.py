@@ -69,17 +69,14 @@ class Runner:
     def reproduces(self, cases: Sequence[Case], observation: Observation) -> Observation | None:
         """The observation of the same finding if *cases* show it again (a
         crash and a hang count as the same liveness finding)."""
-        liveness = ("crash:probe", "hang:probe")
         try:
             seen = self.observe(cases)
         except Exception:
             return None
-        for found in seen:
-            if found.signature == observation.signature:
-                return found
-            if observation.signature in liveness and found.signature in liveness:
-                return observation
-        return None
+        found = next((o for o in seen if o.shows(observation.signature)), None)
+        if found is None or found.signature == observation.signature:
+            return found
+        return observation  # a crash shown as a hang, or the reverse: the same finding
 
     def minimize(
         self, cases: Sequence[Case], observation: Observation

@@ -86,6 +86,11 @@ def load(path: Path) -> FindingFile:
         raise BadFindingFile(f"cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise BadFindingFile(f"{path} is not JSON: {exc}") from None
+    return checked(data, path)
+
+
+def checked(data: Any, path: Path) -> FindingFile:
+    """*data* as a finding (from a file, or published in the example database)."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BadFindingFile(f"{path} is not a fuzz finding ({FORMAT})")
     try:

@@ -121,7 +121,7 @@ class DialogueChecker:
                 expected="OK, ERROR or +CME ERROR: <n>",
             )
         upper = text.upper()
-        name, kind, args = _split_command(text)
+        name, kind, args = split_command(text)
         command = bc26.COMMANDS.get(name)
         if command is None:
             self._pending = _Pending(line, None, name, None, {}, None)
@@ -361,7 +361,7 @@ class DialogueChecker:
 _FORM_TEXT = {"test": "AT+{}=?", "read": "AT+{}?", "write": "AT+{}=<...>", "exec": "AT+{}"}
 
 
-def _split_command(text: str) -> tuple[str, str, str]:
+def split_command(text: str) -> tuple[str, str, str]:
     """(name, form, arguments) of ``AT+NAME...``; basic commands get their letters."""
     body = text.strip()[2:]
     if not body.startswith("+"):

@@ -171,26 +171,28 @@ class Csms:
         handler = self.handlers.get(call.action)
         if handler is not None:
             return handler(call)
-        payload = call.payload
-        if call.action == "BootNotification":
-            return {
-                "currentTime": now_iso(),
-                "interval": self.heartbeat_interval,
-                "status": self.boot_status,
-            }
-        if call.action == "Heartbeat":
-            return {"currentTime": now_iso()}
-        if call.action == "Authorize":
-            return {"idTokenInfo": self.id_token_info(payload.get("idToken"))}
-        if call.action == "TransactionEvent":
-            if "idToken" in payload:
-                return {"idTokenInfo": self.id_token_info(payload["idToken"])}
-            return {}
-        if call.action == "DataTransfer":
-            return {"status": self.data_transfer_status}
-        if call.action in ("NotifyEVChargingNeeds",):
-            return {"status": "Accepted"}
+        own = OWN_ANSWERS.get(call.action)
+        return {} if own is None else own(self, call.payload)
+
+    def _transaction_event(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if "idToken" in payload:
+            return {"idTokenInfo": self.id_token_info(payload["idToken"])}
         return {}
+
+
+#: the station CALLs :class:`Csms` answers with more than ``{}`` unless a handler is set
+OWN_ANSWERS: dict[str, Callable[[Csms, dict[str, Any]], dict[str, Any]]] = {
+    "BootNotification": lambda csms, _p: {
+        "currentTime": now_iso(),
+        "interval": csms.heartbeat_interval,
+        "status": csms.boot_status,
+    },
+    "Heartbeat": lambda _csms, _p: {"currentTime": now_iso()},
+    "Authorize": lambda csms, p: {"idTokenInfo": csms.id_token_info(p.get("idToken"))},
+    "TransactionEvent": Csms._transaction_event,
+    "DataTransfer": lambda csms, _p: {"status": csms.data_transfer_status},
+    "NotifyEVChargingNeeds": lambda _csms, _p: {"status": "Accepted"},
+}
 
 
 @dataclass
