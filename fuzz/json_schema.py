@@ -319,21 +319,27 @@ class _Site:
     path: Path
     node: Schema  # resolved
     value: Any
+    #: the types every branch of an enclosing oneOf/anyOf allows: a wrong type
+    #: must be wrong for all of them, or the value just fits another branch
+    branch_types: tuple[str, ...] = ()
 
 
-def _sites(node: Schema, value: Any, root: Schema, path: Path = ()) -> Iterator[_Site]:
+def _sites(
+    node: Schema, value: Any, root: Schema, path: Path = (), branch_types: tuple[str, ...] = ()
+) -> Iterator[_Site]:
     """Every value of the instance with the (resolved) schema node describing it."""
     node = resolve(node, root)
     for key in ("oneOf", "anyOf"):
         if key in node:
+            branches = [resolve(branch, root) for branch in node[key]]
+            every = tuple(t for branch in branches for t in _types(branch))
             # the first branch the value fits (by type) describes it
-            for branch in node[key]:
-                resolved = resolve(branch, root)
+            for resolved in branches:
                 if not _types(resolved) or _type_ok(value, _types(resolved)):
-                    yield from _sites(resolved, value, root, path)
+                    yield from _sites(resolved, value, root, path, (*branch_types, *every))
                     return
             return
-    yield _Site(path, node, value)
+    yield _Site(path, node, value, branch_types)
     if isinstance(value, dict):
         props = node.get("properties", {})
         extra = node.get("additionalProperties", True)
@@ -354,11 +360,13 @@ def _sites(node: Schema, value: Any, root: Schema, path: Path = ()) -> Iterator[
             yield from _sites(item, sub, root, (*path, index))
 
 
-def _wrong_types(src: ByteSource, node: Schema) -> Any:
-    allowed = _types(node)
-    candidates: tuple[Any, ...] = ("1", 1.5, True, None, [], {}, 0)
-    wrong = [c for c in candidates if not _type_ok(c, allowed)]
-    return copy.deepcopy(src.choice(wrong))
+#: one value of every JSON type
+TYPE_SAMPLES: tuple[Any, ...] = ("1", 1.5, True, None, [], {}, 0)
+
+
+def _wrong_type_values(site: _Site) -> list[Any]:
+    allowed = (*_types(site.node), *site.branch_types)
+    return [c for c in TYPE_SAMPLES if not _type_ok(c, allowed)]
 
 
 def _applies(kind: str, site: _Site) -> bool:
@@ -366,7 +374,7 @@ def _applies(kind: str, site: _Site) -> bool:
     if kind == "required":
         return isinstance(value, dict) and any(n in value for n in node.get("required", ()))
     if kind == "type":
-        return bool(_types(node))
+        return bool(_types(node)) and bool(_wrong_type_values(site))
     if kind == "enum":
         return "enum" in node and isinstance(value, str)
     if kind == "maxLength":
@@ -395,8 +403,8 @@ def _broken(src: ByteSource, kind: str, site: _Site, root: Schema) -> tuple[Any,
         out = {k: v for k, v in value.items() if k != name}
         return out, f"required: property {name!r} missing", (*path, name)
     if kind == "type":
-        wrong = _wrong_types(src, node)
-        allowed = "/".join(_types(node))
+        wrong = copy.deepcopy(src.choice(_wrong_type_values(site)))
+        allowed = "/".join(dict.fromkeys((*_types(node), *site.branch_types)))
         return wrong, f"type: {json_type(wrong)} where {allowed} is required", path
     if kind == "enum":
         members = set(node["enum"])

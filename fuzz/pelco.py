@@ -368,11 +368,11 @@ class PelcoTarget(Target):
             if inner.get("name") == pelco.CAMERA_OFF or meta.get("act") == "any":
                 self._maybe_off = True
             if meta.get("act") == "ignore" and self.observer is not None:
-                self._watch(index, case, data, inner)
+                self._watch(index, case, data, inner)  # realigns itself
             else:
                 self.device.send_raw(data)
-            if meta.get("realign"):
-                self.device.send_raw(self.stop + self.stop, "realign")
+                if meta.get("realign"):
+                    self.device.send_raw(self.stop + self.stop, "realign")
         return list(self._observations)
 
     def _watch(self, index: int, case: Case, data: bytes, inner: dict[str, Any]) -> None:
@@ -407,6 +407,8 @@ class PelcoTarget(Target):
                 checkable = False
             before = self._read()
         self.device.send_raw(data)
+        if case.meta.get("realign"):  # before anything of ours can be swallowed with it
+            self.device.send_raw(self.stop + self.stop, "realign")
         self._read()  # one round trip on the observer: the frame has been taken by now
         after = self._read()
         if before is not None and after is not None and after != before:
