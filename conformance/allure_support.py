@@ -1,19 +1,28 @@
-"""Allure wiring: labels from suite markers, ``environment.properties`` and
-``categories.json`` that keep the three kinds of failure apart."""
+"""Allure wiring: labels from suite markers, ``environment.properties``,
+``categories.json`` that keep the three kinds of failure apart, and the
+structured "finding" attachment of a failed test."""
 
 from __future__ import annotations
 
 import json
 import platform
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conformance import __version__
 from conformance.devices.uri import DeviceSpec
+from conformance.errors import Finding, hexs
+from conformance.transcript import RECEIVED, SENT, Transcript
 
 LABEL_MARK = "allure_label"  # the mark allure-pytest reads labels from
+OCTT_LABEL = "octt"
+FINDING_ATTACHMENT = "finding"
+#: an OCTT test-case id (OCPP 2.0.1 Part 6) with its optional side, ``TC_B_01_CS``
+_OCTT = re.compile(r"\bTC_([A-Z])_(\d{2,3})(?:_(?:CS|CSMS))?\b")
 
 PROTOCOL_TITLES = {
     "visca": "VISCA",
@@ -50,13 +59,23 @@ def _label(value: str, label_type: str) -> pytest.MarkDecorator:
     return getattr(pytest.mark, LABEL_MARK)(value, label_type=label_type)
 
 
-def _existing(item: pytest.Item, label_type: str) -> bool:
-    return any(m.kwargs.get("label_type") == label_type for m in item.iter_markers(LABEL_MARK))
+def _existing(item: pytest.Item, label_type: str, value: str | None = None) -> bool:
+    return any(
+        m.kwargs.get("label_type") == label_type and (value is None or value in m.args)
+        for m in item.iter_markers(LABEL_MARK)
+    )
+
+
+def octt_ids(text: str | None) -> list[str]:
+    """The OCTT test cases *text* names, without their side: ``TC_B_01_CS`` and
+    ``TC_B_01_CSMS`` are both ``TC_B_01`` (OCPP 2.0.1 Part 5 lists them so)."""
+    return list(dict.fromkeys(f"TC_{m[1]}_{m[2]}" for m in _OCTT.finditer(text or "")))
 
 
 def label_item(item: pytest.Item, device: DeviceSpec | None) -> None:
     """epic = protocol, feature = command group, story = command or use case,
-    ``requirement`` = spec rows or requirement IDs; plus device and model.
+    ``requirement`` = spec rows or requirement IDs, ``octt`` = the OCTT test
+    cases the docstring names; plus device and model.
 
     A test parametrized over a table row (any parameter with ``name``,
     ``group`` and ``ref``) takes its story, feature and requirement from it.
@@ -80,13 +99,53 @@ def label_item(item: pytest.Item, device: DeviceSpec | None) -> None:
         labels.append(("story", str(story.args[0])))
     for mark in item.iter_markers("requirement"):
         labels.extend(("requirement", str(r)) for r in mark.args)
+    doc = getattr(getattr(item, "obj", None), "__doc__", None)
+    labels.extend((OCTT_LABEL, tc) for tc in octt_ids(doc if isinstance(doc, str) else None))
     if device is not None:
         labels.append(("device", device.masked))
         if device.model:
             labels.append(("model", device.model))
     for label_type, value in labels:
-        if label_type == "requirement" or not _existing(item, label_type):
+        if label_type == OCTT_LABEL:
+            if not _existing(item, label_type, value):
+                item.add_marker(_label(value, label_type))
+        elif label_type == "requirement" or not _existing(item, label_type):
             item.add_marker(_label(value, label_type))
+
+
+def _decode_as_recorded(
+    data: bytes | str, direction: str, transcripts: Sequence[Transcript]
+) -> str:
+    """The transcript's decode of the message that carried *data* (a payload
+    travels inside a frame, e.g. VISCA over IP), else of *data* itself."""
+    for transcript in transcripts:
+        for record in reversed(list(transcript.records)):
+            if record.direction != direction or type(record.data) is not type(data):
+                continue
+            if record.data == data or (data and data in record.data):
+                return transcript.decode(record.data)
+    return next((d for t in transcripts if (d := t.decode(data))), "")
+
+
+def _side(data: bytes | str | None, direction: str, transcripts: Sequence[Transcript]) -> Any:
+    if data is None:
+        return None
+    shown = {"text": data} if isinstance(data, str) else {"hex": hexs(data)}
+    return {**shown, "decoded": _decode_as_recorded(data, direction, transcripts)}
+
+
+def finding_record(finding: Finding, transcripts: Sequence[Transcript] = ()) -> dict[str, Any]:
+    """The JSON "finding" attachment of a failed test: requirement, summary, what
+    was sent and received (hex plus the transcript's decode), what was expected."""
+    return {
+        "kind": finding.kind,
+        "exception": f"{type(finding).__module__}.{type(finding).__qualname__}",
+        "requirement": list(finding.requirement),
+        "summary": finding.summary,
+        "sent": _side(finding.sent, SENT, transcripts),
+        "received": _side(finding.received, RECEIVED, transcripts),
+        "expected": finding.expected,
+    }
 
 
 def write_categories(results_dir: Path) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import pkgutil
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -24,11 +25,17 @@ import allure
 import pytest
 
 from conformance import emulators
-from conformance.allure_support import label_item, write_categories, write_environment
+from conformance.allure_support import (
+    FINDING_ATTACHMENT,
+    finding_record,
+    label_item,
+    write_categories,
+    write_environment,
+)
 from conformance.devices.base import Device
 from conformance.devices.pool import DevicePool
 from conformance.devices.uri import EXAMPLES, DeviceSpec, parse_devices
-from conformance.errors import DeviceURIError, FrameworkError
+from conformance.errors import DeviceURIError, Finding, FrameworkError
 from conformance.transcript import Transcript
 
 DEFAULT_RESULTS = "allure-results"
@@ -220,6 +227,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" or (report.when == "setup" and report.failed):
+        error = call.excinfo.value if call.excinfo is not None else None
+        if report.failed and isinstance(error, Finding):
+            allure.attach(
+                json.dumps(finding_record(error, item.stash.get(transcripts_key, [])), indent=2),
+                name=FINDING_ATTACHMENT,
+                attachment_type=allure.attachment_type.JSON,
+            )
         for transcript in item.stash.get(transcripts_key, []):
             if len(transcript):
                 allure.attach(

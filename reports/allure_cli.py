@@ -5,6 +5,10 @@ The CLI is pinned in ``reports/allure/package.json`` and installed with
 history of past runs is kept in a JSON-lines file beside the output directory
 (see :func:`history_file`), and the Google Analytics snippet that Allure embeds
 in every page is stripped so that opening a report makes no third-party request.
+
+Beside Allure's pages every report gets the conformance summary
+(``conformance-summary.html`` / ``.json``, see :mod:`reports.summary_page`), linked
+from ``index.html``, and ``junit.xml`` for CI systems (see :mod:`reports.junit`).
 """
 
 from __future__ import annotations
@@ -19,11 +23,15 @@ import tempfile
 from pathlib import Path
 
 from conformance.errors import FrameworkError
+from reports.junit import write_junit
+from reports.results import load_results
+from reports.summary_page import inject_link, write_summary
 
 ENV_VAR = "CONFORMANCE_ALLURE"
 LOCAL_CLI = Path(__file__).parent / "allure/node_modules/.bin/allure"
 INSTALL_HINT = "run `make demo` or `npm ci --prefix reports/allure`"
 RESULT_GLOB = "*-result.json"
+JUNIT_NAME = "junit.xml"
 
 _VERSION = re.compile(r"(\d+)\.\d+")
 _TRACKER_HOSTS = r"(?:googletagmanager\.com|google-analytics\.com|analytics\.google\.com)"
@@ -33,6 +41,13 @@ _TRACKER_SRC = re.compile(
 _TRACKER_HOST = re.compile(_TRACKER_HOSTS, re.IGNORECASE)
 _INLINE_TRACKER = re.compile(r"\bgtag\s*\(|\bdataLayer\b|\bGoogleAnalyticsObject\b")
 _MAX_INLINE_TRACKER = 4096  # larger inline scripts are report data, never a tracker snippet
+
+
+def is_inline_tracker(body: str) -> bool:
+    """Whether an inline script's text is an analytics snippet (gtag / dataLayer set-up)."""
+    return len(body) <= _MAX_INLINE_TRACKER and bool(_INLINE_TRACKER.search(body))
+
+
 _SCRIPT = re.compile(
     r"[ \t]*<script\b(?P<attrs>[^>]*)>(?P<body>.*?)</script\s*>[ \t]*(?:\r?\n)?",
     re.IGNORECASE | re.DOTALL,
@@ -124,13 +139,17 @@ def generate(
     name: str = "Conformance report",
     history: bool = True,
     history_limit: int = 20,
+    summary: bool = True,
+    junit: Path | None = None,
 ) -> Path:
     """Render ``results_dir`` as an Allure 3 "awesome" report in ``output_dir``.
 
     The report is built in a scratch directory beside ``output_dir`` and replaces a
     previous report there only on success.  With ``history`` the last
     ``history_limit`` runs are kept in :func:`history_file` for trends and per-test
-    history.  Returns the path of ``index.html``.
+    history.  ``junit.xml`` is written beside ``index.html`` (and copied to
+    ``junit`` if given); with ``summary`` so is the conformance summary page (and
+    its JSON), linked from ``index.html``.  Returns the path of ``index.html``.
     """
     results_dir = Path(results_dir).resolve()
     output_dir = Path(output_dir).resolve()
@@ -190,12 +209,28 @@ def generate(
         if not (staged / "index.html").is_file():
             raise FrameworkError(f"allure generate wrote no index.html:\n{_tail(proc.stdout)}")
         strip_analytics(staged)
+        _add_extras(results_dir, staged, summary=summary)
         if output_dir.exists():
             shutil.rmtree(output_dir)
         staged.rename(output_dir)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    if junit is not None:
+        junit = Path(junit).resolve()
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(output_dir / JUNIT_NAME, junit)
     return output_dir / "index.html"
+
+
+def _add_extras(results_dir: Path, report: Path, *, summary: bool) -> None:
+    """``junit.xml`` and (with *summary*) the conformance summary, linked from
+    ``index.html``, in the staged report, from one reading of the results."""
+    results = load_results(results_dir)
+    write_junit(results, report / JUNIT_NAME)
+    if summary:
+        write_summary(results, report)
+        if not inject_link(report / "index.html"):
+            raise FrameworkError("the report's index.html has no <body> to link the summary from")
 
 
 def _strip_html(html: str) -> tuple[str, int]:
@@ -204,9 +239,7 @@ def _strip_html(html: str) -> tuple[str, int]:
     def script(match: re.Match[str]) -> str:
         nonlocal removed
         attrs, body = match["attrs"], match["body"]
-        if _TRACKER_SRC.search(attrs) or (
-            len(body) <= _MAX_INLINE_TRACKER and _INLINE_TRACKER.search(body)
-        ):
+        if _TRACKER_SRC.search(attrs) or is_inline_tracker(body):
             removed += 1
             return ""
         return match[0]

@@ -6,12 +6,15 @@ import json
 import os
 import re
 import uuid
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from conformance.errors import FrameworkError
 from reports.allure_cli import find_allure, generate, history_file, strip_analytics
+from reports.summary_page import DATA, LINK_ID, PAGE
+from tests.test_report_summary import planted
 
 TESTS = {
     "test_pan_tilt_returns_home": "passed",
@@ -113,6 +116,58 @@ def test_generate_single_file(tmp_path: Path) -> None:
     assert "data:text/javascript;base64," in html
     assert not list(out.glob("*.js"))
     assert not history_file(out).exists()
+    # the summary page sits beside the single page, which links to it
+    assert (out / PAGE).is_file() and (out / "junit.xml").is_file()
+    assert html.count(f'<a id="{LINK_ID}" href="{PAGE}"') == 1
+
+
+@pytest.mark.usefixtures("allure_cli")
+def test_generate_adds_linked_summary_and_junit(tmp_path: Path) -> None:
+    results = planted(tmp_path / "allure-results")
+    out = tmp_path / "allure-report"
+    ci = tmp_path / "ci" / "junit.xml"
+
+    index = generate(results, out, history=False, junit=ci)
+
+    assert index.read_text(encoding="utf-8").count(f'<a id="{LINK_ID}" href="{PAGE}"') == 1
+    assert strip_analytics(out) == 0
+    assert f'id="{LINK_ID}"' in index.read_text(encoding="utf-8")
+    # the summary counts what the report counts (the retried test once)
+    stats = json.loads((out / "summary.json").read_text(encoding="utf-8"))["stats"]
+    totals = json.loads((out / DATA).read_text(encoding="utf-8"))["totals"]
+    assert totals["total"] == stats["total"]
+    assert {s: n for s, n in totals.items() if n} == {s: stats[s] for s in totals if s in stats}
+    # every test the page names links to a test result of this report
+    page = (out / PAGE).read_text(encoding="utf-8")
+    ids = set(re.findall(r'href="index\.html#/([0-9a-f]{32})"', page))
+    assert len(ids) >= 10
+    assert all((out / "data" / "test-results" / f"{i}.json").is_file() for i in ids)
+    assert not re.search(r"(?i)\b(?:src|href)=\"(?:https?:)?//", page)
+    ET.parse(out / "junit.xml")
+    assert ci.read_bytes() == (out / "junit.xml").read_bytes()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="uses a POSIX shell script as a fake CLI")
+@pytest.mark.parametrize("summary", [True, False])
+def test_summary_can_be_left_out_but_junit_is_always_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, summary: bool
+) -> None:
+    fake = tmp_path / "allure"
+    fake.write_text(
+        '#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = --output ] && out="$2"; shift; done\n'
+        'mkdir -p "$out" && echo \'<html><body><div id="app"></div></body></html>\''
+        ' > "$out/index.html"\n',
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("CONFORMANCE_ALLURE", str(fake))
+    out = tmp_path / "report"
+
+    index = generate(write_results(tmp_path / "allure-results"), out, summary=summary)
+
+    assert (out / "junit.xml").is_file()
+    assert (out / PAGE).is_file() is summary
+    assert (LINK_ID in index.read_text(encoding="utf-8")) is summary
 
 
 def test_strip_analytics_removes_gtag_snippet(tmp_path: Path) -> None:
