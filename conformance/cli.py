@@ -18,14 +18,10 @@ from conformance import __version__, emulators
 from conformance.devices.uri import DeviceSpec, parse_devices
 from conformance.emulators.base import Emulator
 from conformance.emulators.hosting import EmulatorHost, Listening
-from conformance.errors import DeviceUnreachable, DeviceURIError, FrameworkError
+from conformance.errors import DeviceUnreachable, DeviceURIError, FrameworkError, UsageError
 
 DEFAULT_RESULTS = "allure-results"
 DEFAULT_REPORT = "allure-report"
-
-
-class UsageError(Exception):
-    """Bad command-line input: reported as one line, exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -266,8 +262,14 @@ def cmd_check_transcript(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from reports.allure_cli import generate
 
-    index = generate(Path(args.results), Path(args.output), single_file=args.single_file)
+    index = generate(
+        Path(args.results),
+        Path(args.output),
+        single_file=args.single_file,
+        junit=Path(args.junit) if args.junit else None,
+    )
     print(f"report: {index}")
+    print(f"summary: {index.with_name('conformance-summary.html')}")
     return 0
 
 
@@ -480,9 +482,45 @@ def _add_fuzz_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 # ------------------------------------------------------------------ not built yet
-def _not_built(name: str) -> int:
-    print(f"conformance {name}: not available in this version yet", file=sys.stderr)
-    return 2
+# ------------------------------------------------------------------ analyze
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from conformance.analyze.command import run
+
+    return run(
+        args.capture,
+        json_out=args.json,
+        allure=args.allure,
+        ports=args.port,
+        protocol=args.protocol,
+    )
+
+
+def _add_analyze_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    analyze = sub.add_parser(
+        "analyze",
+        help="analyze a packet capture (pcap/pcapng) or a serial log",
+        description="Read CAPTURE (pcap or pcapng, streamed; or a serial hex dump or "
+        "timestamped byte log) and check every VISCA-over-IP, raw VISCA or Pelco and "
+        "OCPP-J conversation in it: pairing, latency, sequence numbers, framing, "
+        "checksums, schemas and the offline checks the suites make.  Prints a summary "
+        "table (or JSON) and can write Allure results, so a capture shows up in the same "
+        "report as live runs.  Exit status: 0 no violation, 1 violations, 2 bad input.",
+    )
+    analyze.add_argument("capture", help="pcap, pcapng, hex dump or timestamped byte log")
+    analyze.add_argument("--json", action="store_true", help="JSON output")
+    analyze.add_argument("--allure", metavar="DIR", help="also write Allure results to DIR")
+    analyze.add_argument(
+        "--port",
+        metavar="P=N,...",
+        help="protocol ports, added to the defaults visca-ip=52381,visca-tcp=5678,"
+        "ocpp=9000 (also pelco-d-tcp=N, pelco-p-tcp=N); repeat a name for several ports",
+    )
+    analyze.add_argument(
+        "--protocol",
+        choices=("visca", "pelco-d", "pelco-p"),
+        help="protocol of a serial log (default: guessed from the bytes)",
+    )
+    analyze.set_defaults(func=cmd_analyze)
 
 
 # ------------------------------------------------------------------ parser
@@ -593,7 +631,9 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="render Allure results as an HTML report (Allure 3, offline)",
         description="Render RESULTS_DIR with Allure 3 into OUT, keeping the history of "
-        "earlier runs beside it.  Needs no network.",
+        "earlier runs beside it, with a conformance summary page (per protocol, model "
+        "and use case; the OCPP requirement traceability matrix and certification "
+        "profiles; the camera model support matrix) and JUnit XML.  Needs no network.",
     )
     report.add_argument("results", nargs="?", default=DEFAULT_RESULTS, metavar="RESULTS_DIR")
     report.add_argument("-o", "--output", default=DEFAULT_REPORT, metavar="OUT")
@@ -601,6 +641,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--single-file",
         action="store_true",
         help="one self-contained HTML file that opens from disk",
+    )
+    report.add_argument(
+        "--junit",
+        metavar="FILE",
+        help="also write the JUnit XML for CI systems to FILE (OUT/junit.xml is always written)",
     )
     report.set_defaults(func=cmd_report)
 
@@ -627,27 +672,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=cmd_check_transcript)
 
-    later = {
-        "analyze": (
-            "analyze a packet capture (pcap/pcapng) or serial log",
-            [
-                ("capture", {}),
-                ("--json", {"action": "store_true"}),
-                ("--allure", {"metavar": "DIR"}),
-                ("--port", {"metavar": "P=N,..."}),
-            ],
-        ),
-    }
-    for name, (text, arguments) in later.items():
-        cmd = sub.add_parser(
-            name,
-            help=f"{text} (not available yet)",
-            description=f"{text.capitalize()}.  Not available in this "
-            "version yet: it exits with status 2.",
-        )
-        for flag, kwargs in arguments:
-            cmd.add_argument(flag, **kwargs)  # type: ignore[arg-type]
-        cmd.set_defaults(func=lambda _args, _name=name: _not_built(_name))
+    _add_analyze_parser(sub)
     return parser
 
 

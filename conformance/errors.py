@@ -104,5 +104,9 @@ class FrameworkError(Exception):
     """The framework itself is at fault (a bug, a missing tool, bad set-up)."""
 
 
+class UsageError(Exception):
+    """Bad command-line input: the CLI reports it as one line, exit status 2."""
+
+
 class DeviceURIError(ValueError):
     """A ``--device`` URI that cannot be used; the message is one line for the user."""

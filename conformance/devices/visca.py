@@ -185,6 +185,9 @@ class ViscaDevice(Device):
                       sent=message, received=reply.frame, expected="no reply")  # fmt: skip
 
 
+CONTROL_REPLY_TYPE = visca_ip.CONTROL_REPLY.to_bytes(2, "big")
+
+
 class ViscaIpDevice(ViscaDevice):
     """VISCA over IP (§3.2.4): each message wrapped in the 8-byte header."""
 
@@ -194,6 +197,8 @@ class ViscaIpDevice(ViscaDevice):
     def __init__(self, spec: DeviceSpec, transport: Transport) -> None:
         super().__init__(spec, transport)
         self.sequence = 0
+        #: whether the camera acknowledges RESET (None: not tried yet)
+        self.resets: bool | None = None
 
     def send(
         self, message: bytes, *, payload_type: int | None = None, sequence: int | None = None
@@ -205,6 +210,27 @@ class ViscaIpDevice(ViscaDevice):
         if sequence is None:
             self.sequence = (self.sequence + 1) & 0xFFFFFFFF
         return frame
+
+    def settle(self) -> None:
+        """Each test starts in step with the camera: a RESET control command (§3.2.4,
+        Sony VISCA over IP) sets the camera's expected sequence number and ours to 0.
+        A camera that does not acknowledge RESET is left to the RESET test to judge,
+        and is not sent RESET again."""
+        super().settle()
+        self.sequence = 0
+        if self.resets is False:
+            return
+        self.transport.send(visca_ip.wrap(visca_ip.RESET, 0, visca_ip.CONTROL))
+        deadline = time.monotonic() + self.reply_timeout
+        acked = False
+        while not acked and (left := deadline - time.monotonic()) > 0:
+            try:
+                frame, _ = self.receive_frame(left)
+            except NoReply:
+                break
+            acked = frame[:2] == CONTROL_REPLY_TYPE
+        self.resets = acked
+        self.transport.drain()
 
     def send_frame(self, frame: bytes) -> None:
         """A hand-made datagram (header included), as is."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tests.bench import fuzz_visca_ip, ocpp_rpc, roundtrip, visca_ip_decode
+from tests.bench import analyze_capture, fuzz_visca_ip, ocpp_rpc, roundtrip, visca_ip_decode
 
 
 def main() -> None:
     print(f"{'benchmark':<40} {'baseline':>12} {'framework':>12} {'ratio':>7}")
-    for bench in (roundtrip, visca_ip_decode, ocpp_rpc, fuzz_visca_ip):
+    for bench in (roundtrip, visca_ip_decode, ocpp_rpc, fuzz_visca_ip, analyze_capture):
         for name, baseline, ours in bench.run():
             if baseline is None:  # the baseline could not run: its note says why
                 print(f"{name:<40} {'n/a':>12} {ours:>12.0f} {'n/a':>7}")
@@ -30,6 +30,9 @@ def main() -> None:
     )
     print(fuzz_visca_ip.LEGEND)
     for note in fuzz_visca_ip.notes:
+        print(f"  {note}")
+    print(analyze_capture.LEGEND)
+    for note in analyze_capture.notes:
         print(f"  {note}")
 
 
