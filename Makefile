@@ -28,11 +28,14 @@ endif
 install: $(STAMP) $(ALLURE)
 
 ## demo: install, run every suite against the built-in emulators, a short fuzz
-## campaign against the VISCA-over-IP camera, and render the report
+## campaign against the VISCA-over-IP camera, analyse a recorded capture, and
+## render the report
 demo: install
 	$(BIN)/conformance run --device emu -q; status=$$?; \
 	$(BIN)/conformance fuzz --device emu:visca-ip --max-cases 3000 --seed 1 -q \
 	  --corpus fuzz-findings --results allure-results || status=1; \
+	$(BIN)/conformance analyze tests/data/captures/suites-vs-emulators.pcapng \
+	  --allure allure-results || status=1; \
 	$(BIN)/conformance report allure-results -o allure-report || exit $$?; \
 	echo "Report: $(CURDIR)/allure-report/index.html (serve it, e.g. $(BIN)/python -m http.server -d allure-report)"; \
 	exit $$status

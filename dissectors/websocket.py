@@ -1,4 +1,4 @@
-"""WebSocket (RFC 6455) with permessage-deflate (RFC 7692): Scapy layer and stream parser.
+"""WebSocket framing (RFC 6455 §5, §7): Scapy layer, stream parser and message assembler.
 
 WebSocket runs on a TCP connection after an HTTP/1.1 upgrade, so nothing is bound
 to a port; dissection is driven by the byte stream:
@@ -11,23 +11,18 @@ to a port; dissection is driven by the byte stream:
   objects, each with the :class:`Problem` list of the protocol errors it shows.
 * :class:`MessageAssembler` -- frames to messages: fragmentation (§5.4) with
   interleaved control frames, close payloads (§5.5.1, §7.4) and UTF-8 of text
-  messages (§8.1), decompression by :class:`Inflater` (RFC 7692 §7.2.2).
-* the opening handshake (§4): :func:`read_head`, :func:`parse_request`,
-  :func:`parse_response`, :func:`accept_key`, :func:`parse_extensions`,
-  :func:`check_handshake` and :func:`negotiated_deflate`.
+  messages (§8.1), decompression (RFC 7692 §7.2.2).
+
+permessage-deflate (RFC 7692) is in :mod:`dissectors.websocket_deflate`, the opening
+handshake (§4) in :mod:`dissectors.http_upgrade`; both import from here.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import os
 import struct
-import zlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from scapy.fields import (
     BitEnumField,
@@ -39,6 +34,9 @@ from scapy.fields import (
     StrLenField,
 )
 from scapy.packet import Packet, Raw
+
+if TYPE_CHECKING:
+    from dissectors.websocket_deflate import Inflater
 
 RFC = "RFC 6455"
 DEFLATE_RFC = "RFC 7692"
@@ -76,20 +74,12 @@ CLOSE_CODES = {
 #: §7.4.1: reserved, or only for reporting locally (never in a Close frame)
 NOT_ON_WIRE = {1004: "reserved", 1005: "No Status Received", 1006: "Abnormal Closure", 1015: "TLS"}
 
-#: §1.3: appended to Sec-WebSocket-Key before hashing into Sec-WebSocket-Accept
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#: RFC 7692 §7.2.1: removed from every compressed message, appended before inflating
-DEFLATE_TAIL = b"\x00\x00\xff\xff"
-EXTENSION = "permessage-deflate"
-
 #: a frame or message larger than this is skipped, not buffered (memory stays flat)
 MAX_PAYLOAD = 16 << 20
 #: frames after a resynchronisation that must show no problem, else it was a chance match
 PROBATION = 3
 #: after lost bytes, how far back an incomplete candidate frame is kept open
 RESYNC_WINDOW = 64 << 10
-#: an HTTP head larger than this is not a WebSocket handshake
-MAX_HEAD = 16 << 10
 
 
 # ---------------------------------------------------------------- basics
@@ -236,9 +226,8 @@ class WebSocket(Packet):
         return WebSocket if len(payload) >= 2 else Raw
 
     def mysummary(self) -> str:
-        opcode = OPCODES.get(self.opcode, f"reserved {self.opcode:#x}")
         fin = "" if self.fin else " (fragment)"
-        return f"WebSocket {opcode}{fin} {len(self.data or b'')} bytes"
+        return f"WebSocket {_name(self.opcode)}{fin} {len(self.data or b'')} bytes"
 
     def problems(
         self, *, from_client: bool | None = None, rsv1_allowed: bool = False
@@ -298,10 +287,6 @@ class Frame:
     @property
     def control(self) -> bool:
         return self.opcode in CONTROL
-
-    def encode(self) -> bytes:
-        """The frame's bytes again (its key, minimal length encoding)."""
-        return encode_frame(self.opcode, self.payload, fin=self.fin, rsv=self.rsv, key=self.key)
 
 
 def header_problems(
@@ -517,8 +502,8 @@ class FrameParser:
             from_client=self.from_client,
             rsv1_allowed=self.rsv1_allowed,
         )
-        start = self.offset + pos
-        if length > self.max_payload:
+        skipped = length > self.max_payload
+        if skipped:
             problems.append(
                 Problem(
                     "websocket.too-large",
@@ -526,25 +511,13 @@ class FrameParser:
                     f"{length}-byte frame skipped (more than {self.max_payload} bytes)",
                 )
             )
-            return Frame(
-                fin,
-                rsv,
-                opcode,
-                key is not None,
-                key,
-                b"",
-                length,
-                size,
-                start,
-                tuple(problems),
-                skipped=True,
-                header=bytes(self._buf[pos : pos + size]),
-            )
-        if len(self._buf) - pos < size + length:
+            payload = b""
+        elif len(self._buf) - pos < size + length:
             return None
-        payload = bytes(self._buf[pos + size : pos + size + length])
-        if key is not None:
-            payload = unmask(payload, key)
+        else:
+            payload = bytes(self._buf[pos + size : pos + size + length])
+            if key is not None:
+                payload = unmask(payload, key)
         return Frame(
             fin,
             rsv,
@@ -554,8 +527,9 @@ class FrameParser:
             payload,
             length,
             size,
-            start,
+            self.offset + pos,
             tuple(problems),
+            skipped=skipped,
             header=bytes(self._buf[pos : pos + size]),
         )
 
@@ -645,147 +619,6 @@ class FrameParser:
             return True
         _, length, _, _ = head
         return code == length_code(length) and length <= self.max_payload
-
-
-# ---------------------------------------------------------------- permessage-deflate
-
-
-class DeflateError(ValueError):
-    """A compressed message that does not inflate (RFC 7692 §7.2.2)."""
-
-
-class Inflater:
-    """Decompresses the messages of one direction (RFC 7692 §7.2.2).
-
-    With context takeover the LZ77 window carries over between messages; after
-    :meth:`lose` (bytes missing from the capture) it is gone and :attr:`lost` is
-    set, after a message that did not inflate :attr:`broken` is: either way later
-    messages cannot be read.
-    """
-
-    def __init__(
-        self,
-        window_bits: int = 15,
-        *,
-        no_context_takeover: bool = False,
-        max_size: int = MAX_PAYLOAD,
-    ) -> None:
-        # zlib refuses an 8-bit window for raw deflate; 9 reads the same streams
-        self.window_bits = max(9, window_bits)
-        self.no_context_takeover = no_context_takeover
-        self.max_size = max_size
-        self.lost = False
-        self.broken = False
-        self._d: Any = None
-
-    def lose(self) -> None:
-        """Messages were lost: a carried-over window cannot be rebuilt."""
-        self._d = None
-        self.lost = not self.no_context_takeover
-
-    def inflate(self, data: bytes) -> bytes:
-        if self.lost or self.broken:
-            why = "bytes missing from the stream" if self.lost else "an earlier message"
-            raise DeflateError(f"the compression context went with {why}")
-        if self._d is None or self.no_context_takeover or self._d.eof:
-            self._d = zlib.decompressobj(-self.window_bits)
-        try:
-            out = self._d.decompress(data + DEFLATE_TAIL, self.max_size)
-        except zlib.error as exc:
-            self._d = None
-            self.broken = not self.no_context_takeover
-            raise DeflateError(str(exc)) from None
-        if self._d.unconsumed_tail:
-            self._d = None
-            self.broken = not self.no_context_takeover
-            raise DeflateError(f"inflates to more than {self.max_size} bytes")
-        return out
-
-
-class Deflater:
-    """Compresses messages the way RFC 7692 §7.2.1 sends them (sync flush, tail removed)."""
-
-    def __init__(
-        self, window_bits: int = 15, *, no_context_takeover: bool = False, level: int = 6
-    ) -> None:
-        self.window_bits = max(9, window_bits)
-        self.no_context_takeover = no_context_takeover
-        self.level = level
-        self._c: Any = None
-
-    def deflate(self, data: bytes) -> bytes:
-        if self._c is None or self.no_context_takeover:
-            self._c = zlib.compressobj(self.level, zlib.DEFLATED, -self.window_bits)
-        out = self._c.compress(data) + self._c.flush(zlib.Z_SYNC_FLUSH)
-        return out[: -len(DEFLATE_TAIL)] if out.endswith(DEFLATE_TAIL) else out
-
-
-@dataclass(frozen=True)
-class DeflateParams:
-    """The negotiated permessage-deflate parameters (RFC 7692 §7.1)."""
-
-    server_no_context_takeover: bool = False
-    client_no_context_takeover: bool = False
-    server_max_window_bits: int = 15
-    client_max_window_bits: int = 15
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, str | None]) -> DeflateParams:
-        """From a server's accepted extension; raises ValueError for what §7.1 forbids."""
-        known = {
-            "server_no_context_takeover",
-            "client_no_context_takeover",
-            "server_max_window_bits",
-            "client_max_window_bits",
-        }
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise ValueError(f"unknown parameter {unknown[0]!r} (§7.1)")
-        bits = {}
-        for name in ("server_max_window_bits", "client_max_window_bits"):
-            if name not in params:
-                continue
-            value = (params[name] or "").strip('"')
-            if not value.isdigit() or not 8 <= int(value) <= 15:
-                raise ValueError(f"{name}={params[name]!r} is not 8..15 (§7.1.2)")
-            bits[name] = int(value)
-        for name in ("server_no_context_takeover", "client_no_context_takeover"):
-            if params.get(name) is not None:
-                raise ValueError(f"{name} takes no value (§7.1.1)")
-        return cls(
-            server_no_context_takeover="server_no_context_takeover" in params,
-            client_no_context_takeover="client_no_context_takeover" in params,
-            server_max_window_bits=bits.get("server_max_window_bits", 15),
-            client_max_window_bits=bits.get("client_max_window_bits", 15),
-        )
-
-    def inflater(self, *, from_client: bool) -> Inflater:
-        if from_client:
-            return Inflater(
-                self.client_max_window_bits, no_context_takeover=self.client_no_context_takeover
-            )
-        return Inflater(
-            self.server_max_window_bits, no_context_takeover=self.server_no_context_takeover
-        )
-
-    def deflater(self, *, from_client: bool) -> Deflater:
-        if from_client:
-            return Deflater(
-                self.client_max_window_bits, no_context_takeover=self.client_no_context_takeover
-            )
-        return Deflater(
-            self.server_max_window_bits, no_context_takeover=self.server_no_context_takeover
-        )
-
-    def describe(self) -> str:
-        parts = [EXTENSION]
-        for name in ("server_no_context_takeover", "client_no_context_takeover"):
-            if getattr(self, name):
-                parts.append(name)
-        for name in ("server_max_window_bits", "client_max_window_bits"):
-            if getattr(self, name) != 15:
-                parts.append(f"{name}={getattr(self, name)}")
-        return "; ".join(parts)
 
 
 # ---------------------------------------------------------------- messages
@@ -898,10 +731,13 @@ class MessageAssembler:
             return None, problems
         data = b"".join(partial.parts)
         if partial.compressed:
-            inflater = self.inflater or Inflater(no_context_takeover=True)
+            # imported here: websocket_deflate imports this module
+            from dissectors import websocket_deflate as deflate
+
+            inflater = self.inflater or deflate.Inflater(no_context_takeover=True)
             try:
                 data = inflater.inflate(data)
-            except DeflateError as exc:
+            except deflate.DeflateError as exc:
                 problems.append(
                     Problem(
                         "websocket.deflate",
@@ -913,18 +749,19 @@ class MessageAssembler:
         msg = Message(
             partial.opcode, data, partial.compressed, partial.frames, partial.start, frame.end
         )
-        if partial.opcode == TEXT and msg.text is None:
-            problems.append(_utf8_problem(data, "text message"))
+        if partial.opcode == TEXT and (bad := _utf8_problem(data, "text message")):
+            problems.append(bad)
         return msg, problems
 
 
-def _utf8_problem(data: bytes, what: str) -> Problem:
+def _utf8_problem(data: bytes, what: str) -> Problem | None:
+    """The problem when *data* is not UTF-8 (§8.1), None when it is."""
     try:
         data.decode("utf-8")
-        where = ""
     except UnicodeDecodeError as exc:
-        where = f" ({exc.reason} at byte {exc.start})"
-    return Problem("websocket.invalid-utf8", f"{RFC} §8.1", f"{what} is not UTF-8{where}")
+        where = f"{exc.reason} at byte {exc.start}"
+        return Problem("websocket.invalid-utf8", f"{RFC} §8.1", f"{what} is not UTF-8 ({where})")
+    return None
 
 
 def close_problems(payload: bytes) -> list[Problem]:
@@ -947,218 +784,11 @@ def close_problems(payload: bytes) -> list[Problem]:
         found.append(
             Problem("websocket.close-code", f"{RFC} §7.4.1", f"Close status code {code} ({why})")
         )
-    try:
-        payload[2:].decode("utf-8")
-    except UnicodeDecodeError:
-        found.append(_utf8_problem(payload[2:], "Close reason"))
+    if bad := _utf8_problem(payload[2:], "Close reason"):
+        found.append(bad)
     return found
 
 
-# ---------------------------------------------------------------- opening handshake
+# ---------------------------------------------------------------- moved names
 
-
-@dataclass
-class HttpHead:
-    """An HTTP/1.1 request or response head: start line parts and headers in order."""
-
-    start: tuple[str, str, str]
-    headers: list[tuple[str, str]]
-
-    def get(self, name: str) -> str | None:
-        """The header's value; repeated headers joined with ", " (RFC 9110 §5.3)."""
-        values = [v for n, v in self.headers if n.lower() == name.lower()]
-        return ", ".join(values) if values else None
-
-    def count(self, name: str) -> int:
-        return sum(1 for n, _ in self.headers if n.lower() == name.lower())
-
-    def tokens(self, name: str) -> list[str]:
-        """The comma-separated items of a header, stripped, empty ones dropped."""
-        value = self.get(name)
-        return [t.strip() for t in value.split(",") if t.strip()] if value else []
-
-
-@dataclass
-class HttpRequest(HttpHead):
-    @property
-    def method(self) -> str:
-        return self.start[0]
-
-    @property
-    def target(self) -> str:
-        return self.start[1]
-
-    @property
-    def version(self) -> str:
-        return self.start[2]
-
-
-@dataclass
-class HttpResponse(HttpHead):
-    @property
-    def version(self) -> str:
-        return self.start[0]
-
-    @property
-    def status(self) -> int:
-        return int(self.start[1])
-
-    @property
-    def reason(self) -> str:
-        return self.start[2]
-
-
-def read_head(buffer: bytes | bytearray, limit: int = MAX_HEAD) -> int | None:
-    """Length of the HTTP head at the start of *buffer* (through the empty line), None
-    while incomplete; ValueError when no head ends within *limit* bytes."""
-    end = bytes(buffer[: limit + 4]).find(b"\r\n\r\n")
-    if end >= 0:
-        return end + 4
-    if len(buffer) > limit:
-        raise ValueError(f"no end of the HTTP head within {limit} bytes")
-    return None
-
-
-def _lines(head: bytes) -> tuple[str, list[tuple[str, str]]]:
-    text = head.decode("iso-8859-1")
-    lines = text.split("\r\n")
-    while lines and not lines[-1]:
-        lines.pop()
-    if not lines:
-        raise ValueError("empty HTTP head")
-    headers = []
-    for number, line in enumerate(lines[1:], 2):
-        if line[:1] in (" ", "\t") and headers:  # obsolete line folding
-            name, value = headers[-1]
-            headers[-1] = (name, f"{value} {line.strip()}")
-            continue
-        name, sep, value = line.partition(":")
-        if not sep or not name or name != name.strip():
-            # the line itself is not quoted: it may be a credential
-            raise ValueError(f"line {number} of the head is not a header field")
-        headers.append((name, value.strip()))
-    return lines[0], headers
-
-
-def parse_request(head: bytes) -> HttpRequest:
-    """An HTTP request head (RFC 9112 §3); ValueError if it is not one."""
-    first, headers = _lines(head)
-    parts = first.split(" ")
-    if len(parts) != 3 or not parts[2].startswith("HTTP/"):
-        raise ValueError(f"not an HTTP request line: {first[:60]!r}")
-    return HttpRequest((parts[0], parts[1], parts[2]), headers)
-
-
-def parse_response(head: bytes) -> HttpResponse:
-    """An HTTP response head (RFC 9112 §4); ValueError if it is not one."""
-    first, headers = _lines(head)
-    version, _, rest = first.partition(" ")
-    status, _, reason = rest.partition(" ")
-    if not version.startswith("HTTP/") or len(status) != 3 or not status.isdigit():
-        raise ValueError(f"not an HTTP status line: {first[:60]!r}")
-    return HttpResponse((version, status, reason), headers)
-
-
-def accept_key(key: str) -> str:
-    """The Sec-WebSocket-Accept that answers Sec-WebSocket-Key *key* (§4.2.2 item 5.4)."""
-    digest = hashlib.sha1((key.strip() + GUID).encode("ascii", "replace")).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-def parse_extensions(value: str | None) -> list[tuple[str, dict[str, str | None]]]:
-    """``Sec-WebSocket-Extensions`` (§9.1): [(name, {param: value or None})...]."""
-    out: list[tuple[str, dict[str, str | None]]] = []
-    for item in (value or "").split(","):
-        parts = [p.strip() for p in item.split(";")]
-        if not parts[0]:
-            continue
-        params: dict[str, str | None] = {}
-        for part in parts[1:]:
-            if not part:
-                continue
-            name, sep, val = part.partition("=")
-            params[name.strip().lower()] = val.strip().strip('"') if sep else None
-        out.append((parts[0].lower(), params))
-    return out
-
-
-def _has_token(head: HttpHead, name: str, token: str) -> bool:
-    return token.lower() in (t.lower() for t in head.tokens(name))
-
-
-def check_handshake(request: HttpRequest, response: HttpResponse) -> list[Problem]:
-    """What the opening handshake gets wrong (§4.1, §4.2.1, §4.2.2, §9.1; RFC 7692 §7.1)."""
-    found: list[Problem] = []
-
-    def problem(check: str, section: str, summary: str) -> None:
-        found.append(Problem(f"websocket.{check}", f"{RFC} {section}", summary))
-
-    if request.method != "GET" or request.version != "HTTP/1.1":
-        what = f"{request.method} {request.version}"
-        problem("handshake", "§4.1", f"request is {what}, not GET HTTP/1.1")
-    if not _has_token(request, "Upgrade", "websocket"):
-        problem("handshake", "§4.1", "request has no 'Upgrade: websocket'")
-    if not _has_token(request, "Connection", "Upgrade"):
-        problem("handshake", "§4.1", "request has no 'Connection: Upgrade'")
-    key = request.get("Sec-WebSocket-Key")
-    try:
-        key_ok = key is not None and len(base64.b64decode(key, validate=True)) == 16
-    except (binascii.Error, ValueError):
-        key_ok = False
-    if not key_ok:
-        problem("handshake", "§4.1", "Sec-WebSocket-Key missing or not 16 base64-encoded bytes")
-    if request.get("Sec-WebSocket-Version") != "13":
-        version = request.get("Sec-WebSocket-Version")
-        problem("handshake", "§4.1", f"Sec-WebSocket-Version {version!r}, not 13")
-    if response.status != 101:
-        problem(
-            "http-status",
-            "§4.2.2",
-            f"server answered HTTP {response.status} {response.reason}".rstrip()
-            + " instead of 101 Switching Protocols",
-        )
-        return found
-    if not _has_token(response, "Upgrade", "websocket"):
-        problem("handshake", "§4.2.2", "101 response has no 'Upgrade: websocket'")
-    if not _has_token(response, "Connection", "Upgrade"):
-        problem("handshake", "§4.2.2", "101 response has no 'Connection: Upgrade'")
-    accept = response.get("Sec-WebSocket-Accept")
-    if key is not None and accept != accept_key(key):
-        problem(
-            "accept",
-            "§4.2.2",
-            f"Sec-WebSocket-Accept {accept!r} does not answer the request's key",
-        )
-    offered = request.tokens("Sec-WebSocket-Protocol")
-    chosen = response.tokens("Sec-WebSocket-Protocol")
-    if len(chosen) > 1:
-        names = ", ".join(chosen)
-        problem("subprotocol", "§4.2.2", f"server chose {len(chosen)} subprotocols: {names}")
-    for name in chosen:
-        if name not in offered:
-            problem(
-                "subprotocol",
-                "§4.1",
-                f"server chose subprotocol {name!r}, which the client did not offer",
-            )
-    offered_ext = {name for name, _ in parse_extensions(request.get("Sec-WebSocket-Extensions"))}
-    for name, params in parse_extensions(response.get("Sec-WebSocket-Extensions")):
-        if name not in offered_ext:
-            problem("extension", "§9.1", f"server accepted extension {name!r}, not offered")
-        elif name == EXTENSION:
-            try:
-                DeflateParams.from_params(params)
-            except ValueError as exc:
-                found.append(Problem("websocket.extension", f"{DEFLATE_RFC} §7.1", str(exc)))
-    return found
-
-
-def negotiated_deflate(response: HttpResponse) -> DeflateParams | None:
-    """The permessage-deflate parameters the server accepted, None without (or invalid)."""
-    for name, params in parse_extensions(response.get("Sec-WebSocket-Extensions")):
-        if name == EXTENSION:
-            try:
-                return DeflateParams.from_params(params)
-            except ValueError:
-                return None
-    return None
+#: names that moved to the handshake and deflate modules, still readable from here

@@ -11,18 +11,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from conformance.allure_support import PROTOCOL_TITLES
 from conformance.errors import hexs
+from conformance.files import write_atomic
 from fuzz.case import KINDS
-from fuzz.store import FindingFile, write_atomic
-
-PROTOCOL_TITLES = {
-    "visca": "VISCA",
-    "visca-ip": "VISCA over IP",
-    "pelco-d": "Pelco-D",
-    "pelco-p": "Pelco-P",
-    "at": "AT commands",
-    "ocpp": "OCPP",
-}
+from fuzz.store import FindingFile
 
 
 def _labels(protocol: str, device: str, story: str, requirement: str = "") -> list[dict[str, str]]:

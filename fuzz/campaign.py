@@ -34,10 +34,11 @@ from hypothesis.errors import Flaky
 from conformance.devices.pool import DevicePool
 from conformance.devices.uri import DeviceSpec, parse_device
 from conformance.errors import DeviceUnreachable
+from conformance.files import write_atomic
 from fuzz import allure_results, database
 from fuzz.case import KINDS, LIVENESS, Case, Observation
 from fuzz.runner import DeviceGone, Runner
-from fuzz.store import BadFindingFile, FindingFile, Store, checked, now_iso, write_atomic
+from fuzz.store import BadFindingFile, FindingFile, Store, checked, now_iso
 from fuzz.strategies import program_bytes
 from fuzz.target import FindingFailure, Target, failure, target_class
 

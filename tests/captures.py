@@ -135,6 +135,12 @@ class TcpConnection:
         out.append(self._pkt(True, "A", b"", self.seq[True]))
         return out
 
+    def refused(self) -> list[Packet]:
+        """A connection attempt the server refuses: SYN, then RST/ACK."""
+        syn = self._pkt(True, "S", b"", self.seq[True])
+        self.seq[True] += 1
+        return [syn, self._pkt(False, "RA", b"", 0)]
+
     def send(self, from_client: bool, payload: bytes) -> Packet:
         pkt = self._pkt(from_client, "PA", payload, self.seq[from_client])
         self.seq[from_client] = (self.seq[from_client] + len(payload)) & 0xFFFFFFFF

@@ -29,6 +29,8 @@ from websockets.server import ServerProtocol
 from websockets.uri import parse_uri
 
 from dissectors import websocket as ws
+from dissectors.http_upgrade import accept_key, parse_extensions
+from dissectors.websocket_deflate import DeflateParams, Deflater
 
 STATION = ("10.0.0.2", 50000)
 CSMS = ("10.0.0.9", 9000)
@@ -146,7 +148,7 @@ class OcppCapture:
     ) -> None:
         self.tcp = TcpCapture()
         self.tcp.open()
-        self.deflaters: dict[bool, ws.Deflater] = {}
+        self.deflaters: dict[bool, Deflater] = {}
         self.ids = 0
         if tls:
             self.tcp.send(True, bytes.fromhex("160301002c010000280303") + bytes(40))
@@ -173,13 +175,13 @@ class OcppCapture:
             f"HTTP/1.1 {status}",
             "Upgrade: websocket",
             "Connection: Upgrade",
-            f"Sec-WebSocket-Accept: {accept or ws.accept_key(KEY)}",
+            f"Sec-WebSocket-Accept: {accept or accept_key(KEY)}",
         ]
         if chosen is not None:
             response.append(f"Sec-WebSocket-Protocol: {chosen}")
         if deflate is not None:
             response.append(f"Sec-WebSocket-Extensions: {deflate}")
-            params = ws.DeflateParams.from_params(ws.parse_extensions(deflate)[0][1])
+            params = DeflateParams.from_params(parse_extensions(deflate)[0][1])
             self.deflaters = {side: params.deflater(from_client=side) for side in (True, False)}
         self.tcp.wait(0.01)
         self.tcp.send(False, ("\r\n".join(response) + "\r\n\r\n").encode())

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from conformance.analyze import analyze
-from conformance.analyze.model import CAPTURE, NOTE, VIOLATION, Analysis
+from conformance.analyze.allure import write_results
+from conformance.analyze.model import CAPTURE, CSMS, NOTE, STATION, VIOLATION, Analysis
 from dissectors import websocket as ws
 from tests import ocpp_captures as oc
 from tests.ocpp_captures import (
@@ -44,8 +45,8 @@ def run(capture: OcppCapture | oc.TcpCapture, tmp_path: Path) -> Analysis:
     return analyze(capture.write(tmp_path / "capture.pcap"), ports=PORTS)
 
 
-def found(analysis: Analysis) -> list[tuple[str, str]]:
-    return sorted((f.kind, f.check) for f in analysis.findings)
+def found(analysis: Analysis) -> list[tuple[str, str, str]]:
+    return sorted((f.kind, f.check, f.party) for f in analysis.findings)
 
 
 def conversation(analysis: Analysis) -> Any:
@@ -264,7 +265,7 @@ def test_credentials_never_appear(tmp_path: Path) -> None:
     assert PASSWORD not in text and token not in text
     assert "***" in text
     assert conversation(analysis).details["security"].startswith("HTTP Basic")
-    assert ("violation", "ocpp.basic-auth") in found(analysis)
+    assert ("violation", "ocpp.basic-auth", "station") in found(analysis)
 
 
 # ---------------------------------------------------------------- planted anomalies
@@ -389,6 +390,16 @@ def request_only() -> OcppCapture:
     return s
 
 
+def without_version() -> OcppCapture:
+    """The upgrade request lacks Sec-WebSocket-Version; the CSMS upgrades anyway."""
+    s = OcppCapture(handshake=False)
+    reference = OcppCapture()  # its handshake bytes, segment by segment
+    request, response = (bytes(p["TCP"].payload) for p in reference.tcp.packets[3:5])
+    s.raw(True, request.replace(b"Sec-WebSocket-Version: 13\r\n", b""))
+    s.raw(False, response)
+    return oc.register(s)
+
+
 def no_http() -> OcppCapture:
     s = OcppCapture(handshake=False)
     s.raw(True, b"GET nothing-useful\r\n\r\n")
@@ -429,107 +440,112 @@ def events(s: OcppCapture, *sequence: tuple[str, int]) -> None:
 BAD_TOKEN = {"idToken": {"idToken": "CONF0001"}}
 STREAM = {"id": 1, "pending": 0, "basetime": NOW, "data": [{"t": 0, "v": "1"}]}
 V, C = VIOLATION, CAPTURE
-ANOMALIES: list[tuple[str, Callable[[], Any], list[tuple[str, str]]]] = [
+S, M, N = STATION, CSMS, ""  # N: no party (the capture itself, or a limit of the analysis)
+ANOMALIES: list[tuple[str, Callable[[], Any], list[tuple[str, str, str]]]] = [
     ("schema-invalid payload",
      then(lambda s: s.call("Authorize", BAD_TOKEN, None, message_id="a9"),
           lambda s: s.send(False, error("a9", "OccurrenceConstraintViolation"))),
-     [(V, "ocpp.schema")]),
+     [(V, "ocpp.schema", S)]),
     ("CALLRESULT for an unknown id", then(lambda s: s.send(False, [3, "nope", {}])),
-     [(V, "ocpp.unknown-id")]),
+     [(V, "ocpp.unknown-id", M)]),
     ("CALLERROR for an unknown id", then(lambda s: s.send(False, error("nope"))),
-     [(V, "ocpp.unknown-id")]),
+     [(V, "ocpp.unknown-id", M)]),
     ("CALLRESULTERROR for an unknown id",
      then(lambda s: s.send(True, [5, "nope", "GenericError", "", {}])),
-     [(V, "ocpp.unknown-id")]),
+     [(V, "ocpp.unknown-id", S)]),
     ("answered twice",
      then(lambda s: s.send(False, [3, "m0003", {"currentTime": NOW}])),
-     [(V, "ocpp.unknown-id")]),
-    ("unanswered CALL", then(unanswered(40.0)), [(V, "ocpp.unanswered")]),
-    ("CALL unanswered when the capture ends", then(unanswered(1.0)), [(C, "ocpp.unanswered")]),
+     [(V, "ocpp.unknown-id", M)]),
+    ("unanswered CALL", then(unanswered(40.0)), [(V, "ocpp.unanswered", M)]),
+    ("CALL unanswered when the capture ends", then(unanswered(1.0)), [(C, "ocpp.unanswered", N)]),
     ("duplicate message id",
      with_call("Authorize", {"idToken": TOKEN}, ACCEPTED, message_id="m0003"),
-     [(V, "ocpp.duplicate-id")]),
+     [(V, "ocpp.duplicate-id", S)]),
     ("SEND reusing a CALL's id",
      then(lambda s: s.send(True, [6, "m0003", "NotifyPeriodicEventStream", STREAM])),
-     [(V, "ocpp.duplicate-id")]),
+     [(V, "ocpp.duplicate-id", S)]),
     ("second CALL while one is outstanding",
      then(lambda s: s.send(True, [2, "o1", "DataTransfer", {"vendorId": "V"}]),
           lambda s: s.call("Authorize", {"idToken": TOKEN}, ACCEPTED),
           lambda s: s.send(False, [3, "o1", {"status": "Accepted"}])),
-     [(V, "ocpp.call-outstanding")]),
+     [(V, "ocpp.call-outstanding", S)]),
     ("CALL while Pending", pending_then("Authorize", {"idToken": TOKEN}),
-     [(V, "ocpp.boot-order")]),
-    ("CALL while Rejected", pending_then("Heartbeat", {}, "Rejected"), [(V, "ocpp.boot-order")]),
-    ("CSMS CALL while Rejected", rejected_csms_call, [(V, "ocpp.boot-order")]),
+     [(V, "ocpp.boot-order", S)]),
+    ("CALL while Rejected", pending_then("Heartbeat", {}, "Rejected"), [(V, "ocpp.boot-order", S)]),
+    ("CSMS CALL while Rejected", rejected_csms_call, [(V, "ocpp.boot-order", M)]),
     ("CALL before the BootNotification answer", call_before_boot_answer,
-     [(V, "ocpp.boot-order"), (V, "ocpp.call-outstanding")]),
-    ("BootNotification resent early", early_boot, [(V, "ocpp.boot-resend")]),
+     [(V, "ocpp.boot-order", S), (V, "ocpp.call-outstanding", S)]),
+    ("BootNotification resent early", early_boot, [(V, "ocpp.boot-resend", S)]),
     ("seqNo skipping", then(lambda s: charge(s, (0, 2, 3)), base=registered),
-     [(V, "ocpp.seqno-order")]),
+     [(V, "ocpp.seqno-order", S)]),
     ("Updated after Ended",
      then(lambda s: events(s, ("Started", 0), ("Ended", 1), ("Updated", 2))),
-     [(V, "ocpp.transaction-order")]),
+     [(V, "ocpp.transaction-order", S)]),
     ("second Started",
      then(lambda s: events(s, ("Started", 0), ("Updated", 1), ("Started", 2))),
-     [(V, "ocpp.transaction-order")]),
-    ("Heartbeat too early", heartbeats(10.0), [(V, "ocpp.heartbeat-early")]),
-    ("station silent too long", then(silent(500.0)), [(V, "ocpp.heartbeat-late")]),
-    ("no availability after boot", without_status, [(V, "ocpp.availability")]),
+     [(V, "ocpp.transaction-order", S)]),
+    ("Heartbeat too early", heartbeats(10.0), [(V, "ocpp.heartbeat-early", S)]),
+    ("station silent too long", then(silent(500.0)), [(V, "ocpp.heartbeat-late", S)]),
+    ("no availability after boot", without_status, [(V, "ocpp.availability", S)]),
     ("bad Sec-WebSocket-Accept", lambda: clean(accept="AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
-     [(V, "websocket.accept")]),
+     [(V, "websocket.accept", M)]),
     ("subprotocol not offered", lambda: clean(offered=("ocpp2.1",), chosen="ocpp2.0.1"),
-     [(V, "websocket.subprotocol")]),
+     [(V, "websocket.subprotocol", M)]),
     ("no subprotocol chosen, messages follow", lambda: clean(chosen=None),
-     [(V, "ocpp.no-subprotocol")]),
-    ("no subprotocol chosen, closed", no_subprotocol_then_close, [(NOTE, "ocpp.no-subprotocol")]),
+     [(V, "ocpp.no-subprotocol", M)]),
+    ("no subprotocol chosen, closed", no_subprotocol_then_close,
+     [(NOTE, "ocpp.no-subprotocol", M)]),
     ("no subprotocol offered", lambda: clean(offered=(), chosen="ocpp2.1"),
-     [(V, "ocpp.subprotocol"), (V, "websocket.subprotocol")]),
-    ("OCPP 1.6", lambda: clean(offered=("ocpp1.6",), chosen="ocpp1.6"), [(NOTE, "ocpp.version")]),
-    ("HTTP 404", lambda: OcppCapture(status="404 Not Found"), [(V, "websocket.http-status")]),
+     [(V, "ocpp.subprotocol", S), (V, "websocket.subprotocol", M)]),
+    ("OCPP 1.6", lambda: clean(offered=("ocpp1.6",), chosen="ocpp1.6"),
+     [(NOTE, "ocpp.version", N)]),
+    ("HTTP 404", lambda: OcppCapture(status="404 Not Found"), [(V, "websocket.http-status", M)]),
     ("unmasked client frame", with_call("Authorize", {"idToken": TOKEN}, ACCEPTED, masked=False),
-     [(V, "websocket.unmasked-client-frame")]),
+     [(V, "websocket.unmasked-client-frame", S)]),
     ("masked server frame",
      then(lambda s: s.call("Authorize", {"idToken": TOKEN}, None, message_id="k1"),
           lambda s: s.send(False, [3, "k1", ACCEPTED], masked=True)),
-     [(V, "websocket.masked-server-frame")]),
+     [(V, "websocket.masked-server-frame", M)]),
     ("binary message", then(lambda s: s.send(True, b"[]", opcode=ws.BINARY)),
-     [(V, "ocpp.binary")]),
-    ("data frame after Close", after_close, [(V, "websocket.after-close")]),
-    ("malformed RPC frame", then(lambda s: s.send(True, '[2,"x"]')), [(V, "ocpp.rpc")]),
-    ("unknown message type", then(lambda s: s.send(True, '[7,"x",{}]')), [(V, "ocpp.rpc")]),
+     [(V, "ocpp.binary", S)]),
+    ("data frame after Close", after_close, [(V, "websocket.after-close", S)]),
+    ("malformed RPC frame", then(lambda s: s.send(True, '[2,"x"]')), [(V, "ocpp.rpc", S)]),
+    ("unknown message type", then(lambda s: s.send(True, '[7,"x",{}]')), [(V, "ocpp.rpc", S)]),
     ("unreadable id answered with -1",
      then(lambda s: s.send(True, '[2,5,"Heartbeat",{}]'),
           lambda s: s.send(False, error("-1", "RpcFrameworkError"))),
-     [(V, "ocpp.rpc")]),
+     [(V, "ocpp.rpc", S)]),
     ("unknown action",
      then(lambda s: s.call("FooBar", {}, None, message_id="f1"),
           lambda s: s.send(False, error("f1", "NotImplemented"))),
-     [(V, "ocpp.unknown-action")]),
+     [(V, "ocpp.unknown-action", S)]),
     ("error code outside Table 9",
      then(lambda s: s.call("DataTransfer", {"vendorId": "V"}, None, message_id="e1"),
           lambda s: s.send(False, error("e1", "Oops"))),
-     [(V, "ocpp.error-code")]),
+     [(V, "ocpp.error-code", M)]),
     ("error description too long",
      then(lambda s: s.call("DataTransfer", {"vendorId": "V"}, None, message_id="e2"),
           lambda s: s.send(False, error("e2", "GenericError", "x" * 256))),
-     [(V, "ocpp.error-description")]),
+     [(V, "ocpp.error-description", M)]),
     ("station identity with a colon", lambda: clean(path="/ocpp/CS:001"),
-     [(V, "ocpp.station-identity")]),
+     [(V, "ocpp.station-identity", S)]),
     ("basic auth username", lambda: clean(authorization=oc.basic("CS002", PASSWORD)),
-     [(V, "ocpp.basic-auth")]),
+     [(V, "ocpp.basic-auth", S)]),
     ("basic auth short password", lambda: clean(authorization=oc.basic("CS001", "short")),
-     [(V, "ocpp.basic-auth")]),
+     [(V, "ocpp.basic-auth", S)]),
     ("basic auth not base64", lambda: clean(authorization="Basic ???"),
-     [(V, "ocpp.basic-auth")]),
-    ("TLS connection", lambda: OcppCapture(tls=True), [(NOTE, "ocpp.tls")]),
-    ("capture starts after the upgrade", mid_stream, [(C, "ocpp.no-handshake")]),
-    ("no answer to the upgrade", request_only, [(C, "ocpp.handshake")]),
-    ("not an HTTP request", no_http, [(V, "ocpp.handshake")]),
-    ("capture ends inside a frame", truncated, [(C, "ocpp.truncated")]),
-    ("lost answer", lost_answer, [(C, "ocpp.unanswered"), (C, "tcp.gap")]),
+     [(V, "ocpp.basic-auth", S)]),
+    ("TLS connection", lambda: OcppCapture(tls=True), [(NOTE, "ocpp.tls", N)]),
+    ("capture starts after the upgrade", mid_stream, [(C, "ocpp.no-handshake", N)]),
+    ("no answer to the upgrade", request_only, [(C, "ocpp.handshake", N)]),
+    ("upgrade request without a version", without_version, [(V, "websocket.handshake", S)]),
+    ("not an HTTP request", no_http, [(V, "ocpp.handshake", S)]),
+    ("capture ends inside a frame", truncated, [(C, "ocpp.truncated", N)]),
+    ("lost answer", lost_answer, [(C, "ocpp.unanswered", N), (C, "tcp.gap", N)]),
     ("lost compressed CALL", lost_compressed_call,
-     [(C, "ocpp.unknown-id"), (C, "ocpp.unknown-id"), (C, "tcp.gap"), (C, "websocket.deflate")]),
-    ("message that does not inflate", undecodable, [(V, "websocket.deflate")]),
+     [(C, "ocpp.unknown-id", N), (C, "ocpp.unknown-id", N), (C, "tcp.gap", N),
+      (C, "websocket.deflate", N)]),
+    ("message that does not inflate", undecodable, [(V, "websocket.deflate", S)]),
 ]  # fmt: skip
 
 
@@ -537,11 +553,13 @@ ANOMALIES: list[tuple[str, Callable[[], Any], list[tuple[str, str]]]] = [
     ("build", "expected"), [a[1:] for a in ANOMALIES], ids=[a[0] for a in ANOMALIES]
 )
 def test_each_planted_anomaly_gives_exactly_its_finding(
-    build: Callable[[], Any], expected: list[tuple[str, str]], tmp_path: Path
+    build: Callable[[], Any], expected: list[tuple[str, str, str]], tmp_path: Path
 ) -> None:
     analysis = run(build(), tmp_path)
     assert found(analysis) == sorted(expected)
     for finding in analysis.findings:
+        assert finding.party in ((S, M) if finding.kind == VIOLATION else (N, S, M))
+        assert finding.kind != CAPTURE or finding.party == ""
         assert finding.requirement and finding.summary
         assert finding.conversation == conversation(analysis).key
         if finding.check != "ocpp.availability":
@@ -604,5 +622,51 @@ def test_a_malformed_head_does_not_show_its_credentials(tmp_path: Path) -> None:
     token = oc.basic("CS001", PASSWORD).split()[1]
     s.raw(True, f"GET /ocpp/CS001 HTTP/1.1\r\nAuthorization Basic {token}\r\n\r\n".encode())
     analysis = run(s, tmp_path)
-    assert found(analysis) == [(VIOLATION, "ocpp.handshake")]
+    assert found(analysis) == [(VIOLATION, "ocpp.handshake", STATION)]
     assert token not in json.dumps(analysis.to_json()) + analysis.render()
+
+
+# ---------------------------------------------------------------- parties
+
+
+def both_sides() -> OcppCapture:
+    """The station skips a seqNo, the CSMS answers with an error code outside Table 9."""
+    s = registered()
+    charge(s, (0, 2, 3))
+    s.call("DataTransfer", {"vendorId": "V"}, None, message_id="e1")
+    s.send(False, error("e1", "Oops"))
+    return s
+
+
+def test_both_sides_misbehave_and_are_counted_per_party(tmp_path: Path) -> None:
+    analysis = run(both_sides(), tmp_path)
+    assert found(analysis) == [(V, "ocpp.error-code", M), (V, "ocpp.seqno-order", S)]
+    assert analysis.violations_by_party() == {CSMS: 1, STATION: 1}
+    assert "findings: 2 violation (1 csms, 1 station), 0 capture, 0 note" in analysis.render()
+
+
+@pytest.mark.parametrize(
+    ("build", "status"),
+    [(both_sides, "failed"), (rejected_csms_call, "failed"), (closed, "passed")],
+    ids=["both sides", "the CSMS alone", "clean"],
+)
+def test_a_violation_by_either_side_fails_in_allure(
+    build: Callable[[], OcppCapture], status: str, tmp_path: Path
+) -> None:
+    written = write_results(run(build(), tmp_path), tmp_path / "allure")
+    (result,) = [json.loads(p.read_text()) for p in written if p.name.endswith("-result.json")]
+    assert result["status"] == status
+    message = result["statusDetails"]["message"]
+    if build is rejected_csms_call:
+        assert message.startswith("violations: 1 by the csms\n")
+        assert "VIOLATION (csms) ocpp.boot-order" in message
+
+
+@pytest.mark.parametrize("build", [lambda: OcppCapture(tls=True), lambda: clean(status="404")])
+def test_a_connection_without_messages_but_with_findings_is_listed(
+    build: Callable[[], OcppCapture], tmp_path: Path
+) -> None:
+    analysis = run(build(), tmp_path)
+    assert conversation(analysis).messages == 0 and analysis.findings
+    assert analysis.empty_keys() == set()
+    assert "no messages" not in analysis.render()

@@ -3,14 +3,17 @@ given, and the VISCA / Pelco stream checks with log line numbers as frames."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from conformance.analyze import analyze
-from conformance.analyze.model import CAPTURE, NOTE, VIOLATION, Analysis
+from conformance.analyze.allure import write_results
+from conformance.analyze.model import CAMERA, CAPTURE, CONTROLLER, NOTE, VIOLATION, Analysis
 from conformance.analyze.serial_log import analyze_log
 from dissectors import pelco_d, pelco_p
+from tests.conftest import labels
 
 CLEAN_LOG = """\
 12:00:01.000 > 81 01 06 01 05 05 03 01 FF
@@ -27,8 +30,8 @@ def log(tmp_path: Path, text: str, name: str = "camera.log") -> Path:
     return path
 
 
-def found(analysis: Analysis) -> list[tuple[str, str, int | None]]:
-    return [(f.kind, f.check, f.frame) for f in analysis.sorted_findings()]
+def found(analysis: Analysis) -> list[tuple[str, str, int | None, str]]:
+    return [(f.kind, f.check, f.frame, f.party) for f in analysis.sorted_findings()]
 
 
 def hexdump_c(data: bytes) -> str:
@@ -112,7 +115,8 @@ def test_hexdump_squeezed_lines_are_expanded(tmp_path: Path) -> None:
     a = analyze_log(log(tmp_path, text), "visca")
     (conv,) = a.conversations.values()
     assert conv.requests == 8
-    assert found(a) == [(VIOLATION, "visca.garbage", 3)]  # 48 zero bytes, lines 1-2 ("*")
+    # 48 zero bytes, lines 1-2 ("*"); a dump has no direction marks: no party to blame
+    assert found(a) == [(VIOLATION, "visca.garbage", 3, "")]
     assert "48 bytes" in a.findings[0].summary
 
 
@@ -129,10 +133,10 @@ def test_planted_faults_in_a_log_are_found_at_their_lines(tmp_path: Path) -> Non
     )
     a = analyze(log(tmp_path, text))
     assert found(a) == [
-        (VIOLATION, "visca.error-reply", 7),
-        (VIOLATION, "visca.garbage", 8),
-        (VIOLATION, "visca.no-reply", 10),
-        (CAPTURE, "capture.truncated-frame", 13),
+        (VIOLATION, "visca.error-reply", 7, CAMERA),
+        (VIOLATION, "visca.garbage", 8, CONTROLLER),
+        (VIOLATION, "visca.no-reply", 10, CAMERA),
+        (CAPTURE, "capture.truncated-frame", 13, ""),
     ]
 
 
@@ -143,7 +147,7 @@ def test_pelco_logs_guessed_and_checked(tmp_path: Path) -> None:
     a = analyze(log(tmp_path, text))
     (conv,) = a.conversations.values()
     assert conv.protocol == "pelco-d-serial"
-    assert found(a) == [(VIOLATION, "pelco.checksum", 2)]
+    assert found(a) == [(VIOLATION, "pelco.checksum", 2, CONTROLLER)]
     p_frames = [pelco_p.build("Go To Preset", preset=3), pelco_p.build("Set Preset", preset=4)]
     b = analyze(log(tmp_path, "".join(f.hex(" ") + "\n" for f in p_frames), "p.log"))
     assert next(iter(b.conversations.values())).protocol == "pelco-p-serial"
@@ -162,5 +166,33 @@ def test_protocol_given_unknown_or_not_guessable(tmp_path: Path) -> None:
 def test_lines_that_are_not_bytes_are_noted_once(tmp_path: Path) -> None:
     text = "capture started on COM3\n" + CLEAN_LOG + "12:00:09.000 link lost\n"
     a = analyze(log(tmp_path, text))
-    assert found(a) == [(NOTE, "log.unparsed", 1)]
+    assert found(a) == [(NOTE, "log.unparsed", 1, "")]
     assert "2 line(s)" in a.findings[0].summary
+
+
+def test_without_direction_marks_the_address_byte_names_the_sender(tmp_path: Path) -> None:
+    text = (
+        "81 01 FF\n"  # 1: a command too short to mean anything (the controller's)
+        "90 60 02 FF\n"  # 2: Syntax_Error, rightly
+        "81 09 04 00 FF\n"  # 3
+        "90 70 FF\n"  # 4: neither ACK, Completion, answer nor error (the camera's)
+        "90 50 02 FF\n"  # 5
+    )
+    a = analyze_log(log(tmp_path, text), "visca")
+    assert not next(iter(a.conversations.values())).details["direction_marks"]
+    assert found(a) == [
+        (VIOLATION, "visca.invalid", 1, CONTROLLER),
+        (NOTE, "visca.error-reply", 2, CAMERA),
+        (VIOLATION, "visca.invalid", 4, CAMERA),
+    ]
+
+
+def test_an_unattributed_violation_fails_in_allure(tmp_path: Path) -> None:
+    data = bytes(3) + bytes.fromhex("8101060100000303FF9041FF9051FF")  # garbage, no marks
+    a = analyze_log(log(tmp_path, data.hex(" ") + "\n"), "visca")
+    assert found(a) == [(VIOLATION, "visca.garbage", 1, "")]
+    written = write_results(a, tmp_path / "allure")
+    (result,) = [json.loads(p.read_text()) for p in written if p.name.endswith("-result.json")]
+    assert result["status"] == "failed"
+    assert result["statusDetails"]["message"].startswith("violations: 1 unattributed\n")
+    assert labels(result, "tag") == ["violation unattributed"]

@@ -9,7 +9,15 @@ import pytest
 from scapy.packet import Packet
 
 from conformance.analyze import analyze, dispatch
-from conformance.analyze.model import CAPTURE, NOTE, VIOLATION, Analysis, Conversation
+from conformance.analyze.model import (
+    CAMERA,
+    CAPTURE,
+    CONTROLLER,
+    NOTE,
+    VIOLATION,
+    Analysis,
+    Conversation,
+)
 from conformance.analyze.ports import parse_ports
 from conformance.analyze.tcp import ACK, SYN, Reassembler
 from dissectors import pelco_d, pelco_p
@@ -26,8 +34,8 @@ def analysed(tmp_path: Path, packets: list[Packet], ports: object = None) -> Ana
     return analyze(path, ports=ports)  # type: ignore[arg-type]
 
 
-def found(analysis: Analysis) -> list[tuple[str, str, int | None]]:
-    return [(f.kind, f.check, f.frame) for f in analysis.sorted_findings()]
+def found(analysis: Analysis) -> list[tuple[str, str, int | None, str]]:
+    return [(f.kind, f.check, f.frame, f.party) for f in analysis.sorted_findings()]
 
 
 def visca_connection(*, handshake: bool = True) -> tuple[c.TcpConnection, list[Packet]]:
@@ -74,7 +82,7 @@ def test_a_gap_in_the_stream_is_a_capture_finding(tmp_path: Path) -> None:
     packets += [s.send(False, c.ACK), s.send(False, c.COMPLETION)]  # ... only its replies
     packets += [s.send(True, c.PT_STOP), s.send(False, c.ACK), s.send(False, c.COMPLETION)]
     a = analysed(tmp_path, [*packets, *s.close()])
-    assert found(a) == [(CAPTURE, "tcp.gap", 9)]  # the camera acknowledged unseen bytes
+    assert found(a) == [(CAPTURE, "tcp.gap", 9, "")]  # the camera acknowledged unseen bytes
     assert "5 bytes client -> server" in a.findings[0].summary
 
 
@@ -90,7 +98,7 @@ def test_garbage_between_messages_is_skipped_and_named(tmp_path: Path) -> None:
     packets.append(s.send(True, bytes.fromhex("001234") + c.PT_STOP))
     packets += [s.send(False, c.ACK), s.send(False, c.COMPLETION)]
     a = analysed(tmp_path, [*packets, *s.close()])
-    assert found(a) == [(VIOLATION, "visca.garbage", 9)]
+    assert found(a) == [(VIOLATION, "visca.garbage", 9, CONTROLLER)]
     assert "3 bytes" in a.findings[0].summary and "00 12 34" in a.findings[0].summary
 
 
@@ -98,7 +106,7 @@ def test_a_message_cut_by_the_end_of_the_capture(tmp_path: Path) -> None:
     s, packets = visca_connection()
     packets.append(s.send(True, c.PT_STOP[:4]))
     a = analysed(tmp_path, packets)
-    assert found(a) == [(CAPTURE, "capture.truncated-frame", 9)]
+    assert found(a) == [(CAPTURE, "capture.truncated-frame", 9, "")]
 
 
 def test_visca_error_reply_and_unterminated_message(tmp_path: Path) -> None:
@@ -106,7 +114,10 @@ def test_visca_error_reply_and_unterminated_message(tmp_path: Path) -> None:
     packets += [s.send(True, c.PT_STOP), s.send(False, c.SYNTAX_ERROR)]
     packets += [s.send(False, bytes.fromhex("90" + "41" * 17))]
     a = analysed(tmp_path, [*packets, *s.close()])
-    assert found(a) == [(VIOLATION, "visca.error-reply", 10), (VIOLATION, "visca.unterminated", 11)]
+    assert found(a) == [
+        (VIOLATION, "visca.error-reply", 10, CAMERA),
+        (VIOLATION, "visca.unterminated", 11, CAMERA),
+    ]
 
 
 def test_visca_request_never_answered(tmp_path: Path) -> None:
@@ -115,7 +126,7 @@ def test_visca_request_never_answered(tmp_path: Path) -> None:
     packets.append(c.at(s.send(True, c.POWER_INQ), c.T0 + 70))
     packets.append(c.at(s.send(False, c.POWER_ON_ANSWER), c.T0 + 70.01))
     a = analysed(tmp_path, packets)
-    assert found(a) == [(VIOLATION, "visca.no-reply", 9)]
+    assert found(a) == [(VIOLATION, "visca.no-reply", 9, CAMERA)]
 
 
 # ---------------------------------------------------------------- Pelco
@@ -140,27 +151,41 @@ def test_clean_pelco_d_and_p(tmp_path: Path) -> None:
 def test_pelco_bad_checksum(tmp_path: Path) -> None:
     bad = pelco_d.build("Go To Preset", preset=1, checksum=0x42)
     a = analysed(tmp_path, pelco_connection([GOOD_D[0], bad, GOOD_D[1]]), PORTS)
-    assert found(a) == [(VIOLATION, "pelco.checksum", 5)]
+    assert found(a) == [(VIOLATION, "pelco.checksum", 5, CONTROLLER)]
     assert a.findings[0].expected == "checksum 09 (2~6 SUM)"
     bad_p = pelco_p.build("Go To Preset", preset=1, checksum=0x42)
     b = analysed(tmp_path, pelco_connection([bad_p, *GOOD_P]), PORTS_P)
-    assert found(b) == [(VIOLATION, "pelco.checksum", 4)]
+    assert found(b) == [(VIOLATION, "pelco.checksum", 4, CONTROLLER)]
 
 
 def test_pelco_garbage_even_with_sync_bytes_inside_is_skipped(tmp_path: Path) -> None:
     junk = bytes.fromhex("12FF34")  # an FF that is not a frame start
     a = analysed(tmp_path, pelco_connection([GOOD_D[0], junk + GOOD_D[1]]), PORTS)
-    assert found(a) == [(VIOLATION, "pelco.garbage", 5)]
+    assert found(a) == [(VIOLATION, "pelco.garbage", 5, CONTROLLER)]
     assert "12 FF 34" in a.findings[0].summary
     assert next(iter(a.conversations.values())).requests == 2
     b = analysed(tmp_path, pelco_connection([GOOD_P[0], b"\x00\x01" + GOOD_P[1]]), PORTS_P)
-    assert found(b) == [(VIOLATION, "pelco.garbage", 5)]
+    assert found(b) == [(VIOLATION, "pelco.garbage", 5, CONTROLLER)]
+
+
+def test_the_camera_side_of_a_stream_is_the_camera(tmp_path: Path) -> None:
+    s, packets = visca_connection()
+    packets += [s.send(False, bytes.fromhex("0102")), s.send(True, c.PT_STOP)]
+    packets += [s.send(False, c.ACK), s.send(False, c.COMPLETION)]
+    a = analysed(tmp_path, [*packets, *s.close()])
+    assert found(a) == [(VIOLATION, "visca.garbage", 11, CAMERA)]  # flushed with the ACK
+    p = c.TcpConnection(PELCO_PORT)
+    bad = pelco_d.build("Go To Preset", preset=1, checksum=0x42)
+    pelco = [*p.handshake(), p.send(True, GOOD_D[0]), p.send(False, bad), *p.close()]
+    assert found(analysed(tmp_path, pelco, PORTS)) == [(VIOLATION, "pelco.checksum", 5, CAMERA)]
 
 
 def test_pelco_frame_cut_at_the_end(tmp_path: Path) -> None:
     s = c.TcpConnection(PELCO_PORT)
     packets = [*s.handshake(), s.send(True, GOOD_D[0]), s.send(True, GOOD_D[1][:3])]
-    assert found(analysed(tmp_path, packets, PORTS)) == [(CAPTURE, "capture.truncated-frame", 5)]
+    assert found(analysed(tmp_path, packets, PORTS)) == [
+        (CAPTURE, "capture.truncated-frame", 5, "")
+    ]
 
 
 # ---------------------------------------------------------------- OCPP stand-in, reassembler
@@ -173,7 +198,7 @@ def test_ocpp_ports_without_the_ocpp_analyser_give_a_note(
     s = c.TcpConnection(9000)
     packets = [*s.handshake(), s.send(True, b"GET / HTTP/1.1\r\n\r\n"), *s.close()]
     a = analysed(tmp_path, packets)
-    assert found(a) == [(NOTE, "ocpp.unavailable", None)]
+    assert found(a) == [(NOTE, "ocpp.unavailable", None, "")]
     assert "OCPP analysis not available" in a.findings[0].summary
 
 

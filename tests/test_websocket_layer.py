@@ -18,7 +18,24 @@ from scapy.packet import Raw
 from websockets.frames import Frame
 
 from dissectors import websocket as ws
+from dissectors.http_upgrade import (
+    accept_key,
+    check_handshake,
+    negotiated_deflate,
+    parse_extensions,
+    parse_request,
+    parse_response,
+    read_head,
+)
 from dissectors.websocket import WebSocket
+from dissectors.websocket_deflate import (
+    DEFLATE_TAIL,
+    EXTENSION,
+    DeflateError,
+    DeflateParams,
+    Deflater,
+    Inflater,
+)
 from tests.ocpp_captures import websockets_pair
 
 KEY = b"\x37\xfa\x21\x3d"
@@ -184,7 +201,7 @@ def test_parser_finds_the_next_frames_after_a_lost_compressed_tail(
     seed: int, from_client: bool
 ) -> None:
     rnd = random.Random(seed)
-    deflater = ws.Deflater(no_context_takeover=True)
+    deflater = Deflater(no_context_takeover=True)
     texts = [f'[2,"{i}","DataTransfer",{{"data":"{rnd.randbytes(80).hex()}"}}]' for i in range(4)]
     key = KEY if from_client else None
     wire = [
@@ -195,7 +212,7 @@ def test_parser_finds_the_next_frames_after_a_lost_compressed_tail(
     frames = parser.feed(wire[0][rnd.randrange(2, len(wire[0])) :])
     for data in wire[1:]:
         frames += parser.feed(data)
-    assembler = ws.MessageAssembler(ws.Inflater(no_context_takeover=True))
+    assembler = ws.MessageAssembler(Inflater(no_context_takeover=True))
     messages = [assembler.add(f)[0] for f in frames if not f.problems]
     assert [m.text for m in messages if m is not None][-3:] == texts[1:]
 
@@ -233,7 +250,7 @@ def test_fragments_with_an_interleaved_ping_assemble() -> None:
     assert not assembler.pending
 
 
-def assemble(*frames: bytes, inflater: ws.Inflater | None = None) -> list[str]:
+def assemble(*frames: bytes, inflater: Inflater | None = None) -> list[str]:
     assembler = ws.MessageAssembler(inflater)
     found: list[str] = []
     for frame in parse(b"".join(frames)):
@@ -283,15 +300,15 @@ MESSAGE = b'[2,"19223201","BootNotification",{"reason":"PowerUp","chargingStatio
 
 @pytest.mark.parametrize("takeover", [True, False])
 def test_deflate_round_trips_with_and_without_context_takeover(takeover: bool) -> None:
-    deflater = ws.Deflater(no_context_takeover=not takeover)
-    inflater = ws.Inflater(no_context_takeover=not takeover)
+    deflater = Deflater(no_context_takeover=not takeover)
+    inflater = Inflater(no_context_takeover=not takeover)
     first, second = deflater.deflate(MESSAGE), deflater.deflate(MESSAGE)
-    assert not first.endswith(ws.DEFLATE_TAIL)
+    assert not first.endswith(DEFLATE_TAIL)
     assert inflater.inflate(first) == inflater.inflate(second) == MESSAGE
-    alone = ws.Inflater(no_context_takeover=True)
+    alone = Inflater(no_context_takeover=True)
     if takeover:  # the second message refers back into the first one's window
         assert len(second) < len(first)
-        with pytest.raises(ws.DeflateError):
+        with pytest.raises(DeflateError):
             alone.inflate(second)
     else:
         assert second == first
@@ -301,63 +318,63 @@ def test_deflate_round_trips_with_and_without_context_takeover(takeover: bool) -
 def test_a_window_larger_than_negotiated_does_not_inflate() -> None:
     rnd = random.Random(7)
     block = rnd.randbytes(300)
-    deflater = ws.Deflater(15)
+    deflater = Deflater(15)
     first, second = deflater.deflate(block + rnd.randbytes(1000)), deflater.deflate(block)
     # the second message refers 1300 bytes back into the first: beyond a 9-bit window
-    wide = ws.Inflater(15)
+    wide = Inflater(15)
     assert wide.inflate(first)[:300] == wide.inflate(second) == block
-    narrow = ws.Inflater(9)
+    narrow = Inflater(9)
     narrow.inflate(first)
-    with pytest.raises(ws.DeflateError, match="too far back"):
+    with pytest.raises(DeflateError, match="too far back"):
         narrow.inflate(second)
 
 
 def test_compressed_messages_assemble_across_fragments() -> None:
-    deflated = ws.Deflater().deflate(MESSAGE)
+    deflated = Deflater().deflate(MESSAGE)
     data = ws.encode_frame(ws.TEXT, deflated[:5], fin=False, rsv=ws.RSV1) + ws.encode_frame(
         ws.CONTINUATION, deflated[5:]
     )
-    assembler = ws.MessageAssembler(ws.Inflater())
+    assembler = ws.MessageAssembler(Inflater())
     (_, (message, problems)) = [assembler.add(f) for f in parse(data, rsv1_allowed=True)]
     assert problems == [] and message is not None
     assert (message.data, message.compressed) == (MESSAGE, True)
 
 
 def test_undecodable_compressed_message_fires() -> None:
-    inflater = ws.Inflater()
+    inflater = Inflater()
     garbage = ws.encode_frame(ws.TEXT, b"\xff\xff\xff", rsv=ws.RSV1)
     assert assemble(garbage, inflater=inflater) == ["websocket.deflate"]
     assert inflater.broken
-    with pytest.raises(ws.DeflateError):
-        inflater.inflate(ws.Deflater().deflate(MESSAGE))
+    with pytest.raises(DeflateError):
+        inflater.inflate(Deflater().deflate(MESSAGE))
 
 
 def test_lost_bytes_lose_the_context_only_with_takeover() -> None:
-    keep, reset = ws.Inflater(), ws.Inflater(no_context_takeover=True)
+    keep, reset = Inflater(), Inflater(no_context_takeover=True)
     keep.lose()
     reset.lose()
     assert keep.lost and not reset.lost
-    assert reset.inflate(ws.Deflater().deflate(MESSAGE)) == MESSAGE
+    assert reset.inflate(Deflater().deflate(MESSAGE)) == MESSAGE
 
 
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
-        ("permessage-deflate", ws.DeflateParams()),
+        ("permessage-deflate", DeflateParams()),
         (
             "permessage-deflate; server_no_context_takeover; client_max_window_bits=10",
-            ws.DeflateParams(server_no_context_takeover=True, client_max_window_bits=10),
+            DeflateParams(server_no_context_takeover=True, client_max_window_bits=10),
         ),
         (
             'permessage-deflate; client_no_context_takeover; server_max_window_bits="12"',
-            ws.DeflateParams(client_no_context_takeover=True, server_max_window_bits=12),
+            DeflateParams(client_no_context_takeover=True, server_max_window_bits=12),
         ),
     ],
 )
-def test_deflate_parameters_are_read(header: str, expected: ws.DeflateParams) -> None:
-    ((name, params),) = ws.parse_extensions(header)
-    assert name == ws.EXTENSION
-    assert ws.DeflateParams.from_params(params) == expected
+def test_deflate_parameters_are_read(header: str, expected: DeflateParams) -> None:
+    ((name, params),) = parse_extensions(header)
+    assert name == EXTENSION
+    assert DeflateParams.from_params(params) == expected
 
 
 @pytest.mark.parametrize(
@@ -370,9 +387,9 @@ def test_deflate_parameters_are_read(header: str, expected: ws.DeflateParams) ->
     ],
 )
 def test_bad_deflate_parameters_are_refused(header: str) -> None:
-    ((_, params),) = ws.parse_extensions(header)
+    ((_, params),) = parse_extensions(header)
     with pytest.raises(ValueError, match=r"§7\.1"):
-        ws.DeflateParams.from_params(params)
+        DeflateParams.from_params(params)
 
 
 # ---------------------------------------------------------------- opening handshake
@@ -391,23 +408,21 @@ RESPONSE = (
 
 
 def handshake(response: str = RESPONSE, request: bytes = REQUEST) -> list[str]:
-    return checks(
-        ws.check_handshake(ws.parse_request(request), ws.parse_response(response.encode()))
-    )
+    return checks(check_handshake(parse_request(request), parse_response(response.encode())))
 
 
 def test_accept_key_matches_rfc_example() -> None:
-    assert ws.accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    assert accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
 
 def test_clean_handshake_is_quiet_and_parsed() -> None:
     assert handshake() == []
-    request = ws.parse_request(REQUEST)
+    request = parse_request(REQUEST)
     assert (request.method, request.target) == ("GET", "/ocpp/CS001")
     assert request.tokens("Sec-WebSocket-Protocol") == ["ocpp2.1", "ocpp2.0.1"]
-    response = ws.parse_response(RESPONSE.encode())
+    response = parse_response(RESPONSE.encode())
     assert (response.status, response.get("sec-websocket-protocol")) == (101, "ocpp2.1")
-    assert ws.negotiated_deflate(response) == ws.DeflateParams()
+    assert negotiated_deflate(response) == DeflateParams()
 
 
 @pytest.mark.parametrize(
@@ -444,14 +459,14 @@ def test_each_request_error_fires(old: bytes, new: bytes) -> None:
 
 
 def test_heads_are_found_in_a_stream() -> None:
-    assert ws.read_head(REQUEST[:-1]) is None
-    assert ws.read_head(REQUEST + b"\x81\x00") == len(REQUEST)
+    assert read_head(REQUEST[:-1]) is None
+    assert read_head(REQUEST + b"\x81\x00") == len(REQUEST)
     with pytest.raises(ValueError, match="no end"):
-        ws.read_head(b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 5000)
+        read_head(b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 5000)
     with pytest.raises(ValueError):
-        ws.parse_request(b"\x81\x05Hello\r\n\r\n")
+        parse_request(b"\x81\x05Hello\r\n\r\n")
     with pytest.raises(ValueError):
-        ws.parse_response(b"HTTP/1.1 abc\r\n\r\n")
+        parse_response(b"HTTP/1.1 abc\r\n\r\n")
 
 
 # ---------------------------------------------------------------- an independent implementation
@@ -460,10 +475,10 @@ def test_heads_are_found_in_a_stream() -> None:
 @pytest.mark.parametrize("takeover", [True, False])
 def test_websockets_bytes_read_back(takeover: bool) -> None:
     client, server, up, down = websockets_pair(takeover=takeover)
-    request = ws.parse_request(up[: ws.read_head(up)])
-    response = ws.parse_response(down[: ws.read_head(down)])
-    assert ws.check_handshake(request, response) == []
-    params = ws.negotiated_deflate(response)
+    request = parse_request(up[: read_head(up)])
+    response = parse_response(down[: read_head(down)])
+    assert check_handshake(request, response) == []
+    params = negotiated_deflate(response)
     assert params is not None
     assert params.client_no_context_takeover == params.server_no_context_takeover == (not takeover)
     texts = [f'[2,"{i}","Heartbeat",{{}}]' for i in range(3)]
@@ -486,7 +501,7 @@ def test_websockets_bytes_read_back(takeover: bool) -> None:
 
 def test_our_deflate_output_reads_in_websockets() -> None:
     client, _, _, down = websockets_pair(takeover=True)
-    params = ws.negotiated_deflate(ws.parse_response(down[: ws.read_head(down)]))
+    params = negotiated_deflate(parse_response(down[: read_head(down)]))
     assert params is not None
     deflater = params.deflater(from_client=False)
     for text in (MESSAGE, MESSAGE):
@@ -497,4 +512,4 @@ def test_our_deflate_output_reads_in_websockets() -> None:
 
 def test_zlib_tail_is_what_sync_flush_ends_with() -> None:
     c = zlib.compressobj(6, zlib.DEFLATED, -15)
-    assert (c.compress(b"x") + c.flush(zlib.Z_SYNC_FLUSH)).endswith(ws.DEFLATE_TAIL)
+    assert (c.compress(b"x") + c.flush(zlib.Z_SYNC_FLUSH)).endswith(DEFLATE_TAIL)

@@ -1,25 +1,47 @@
 """A capture analysis as Allure results, so captures show up in the same report as live runs.
 
-One result per conversation: failed when it has a VIOLATION finding, passed
-otherwise (never broken: a capture cannot break the framework).  Labels: epic
-= the protocol title (as live runs use), feature "Capture analysis", story =
-the conversation key, one ``requirement`` label per distinct requirement of its
-findings.  Capture-wide findings (conversation "") get one more result.  Every
-file is written atomically (a temporary name, then a rename).
+One result per conversation, except the empty ones (no message, no transcript
+line, no finding: refused or unused connections, see
+:meth:`~conformance.analyze.model.Analysis.empty_keys`).  A result is failed
+when the device side broke the spec, passed otherwise (never broken: a capture
+cannot break the framework):
+
+* VISCA, VISCA over IP, Pelco: a VIOLATION by the camera, or by a sender that
+  cannot be told.  The controller's violations are listed but do not fail the
+  result: such captures are mostly of a test controller whose probes are flawed
+  on purpose;
+* OCPP: a VIOLATION by either side.  A capture may be of a station or of a CSMS
+  under test, and the analysis cannot tell which one is the tool.
+
+The status message counts the violations per party, then lists every finding
+with its party (the "findings" attachment too).  Labels: epic = the protocol
+title (as live runs use), feature "Capture analysis", story = the conversation
+key, one ``requirement`` label per distinct requirement of its findings, one
+``tag`` "violation by the PARTY" (or "violation unattributed") per party that
+broke the spec.  Capture-wide findings (conversation "") get one more result.
+Every file is written with :func:`conformance.files.write_atomic`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from conformance.allure_support import PROTOCOL_TITLES
-from conformance.analyze.model import VIOLATION, Analysis, Conversation, Finding, hexs
+from conformance.analyze.model import (
+    VIOLATION,
+    Analysis,
+    Conversation,
+    Finding,
+    failing_parties,
+    hexs,
+    party_name,
+)
+from conformance.files import write_atomic
 
 FEATURE = "Capture analysis"
 #: conversation protocols named after their transport, mapped to the protocol title's key
@@ -32,15 +54,30 @@ def protocol_title(protocol: str) -> str:
     return PROTOCOL_TITLES.get(base, protocol)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def _by_party(findings: list[Finding]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in findings:
+        if f.kind == VIOLATION:
+            counts[f.party] = counts.get(f.party, 0) + 1
+    return counts
+
+
+def _by(party: str) -> str:
+    return f"by the {party}" if party else party_name(party)
+
+
+def _verdict(counts: dict[str, int], failing: frozenset[str]) -> str:
+    """``violations: 2 by the controller (not failing this result), 1 by the camera``."""
+    parts = [
+        f"{n} {_by(p)}" + ("" if p in failing else " (not failing this result)")
+        for p, n in counts.items()
+    ]
+    return "violations: " + ", ".join(parts) if parts else "no violations"
 
 
 def _finding_text(f: Finding) -> str:
     where = f"frame {f.frame}" if f.frame is not None else "capture"
-    lines = [f"[{f.requirement}] {where}: {f.kind.upper()} {f.check}: {f.summary}"]
+    lines = [f"[{f.requirement}] {where}: {f.label} {f.check}: {f.summary}"]
     if f.data is not None:
         lines.append(f"  bytes:    {hexs(f.data) if isinstance(f.data, bytes) else repr(f.data)}")
     if f.decoded:
@@ -60,7 +97,7 @@ class _Writer:
     def attach(self, title: str, body: str) -> dict[str, str]:
         source = f"{uuid.uuid4()}-attachment.txt"
         path = self.directory / source
-        _write_atomic(path, body)
+        write_atomic(path, body)
         self.written.append(path)
         return {"name": title, "source": source, "type": "text/plain"}
 
@@ -74,7 +111,9 @@ class _Writer:
         transcript: str | None,
         conv: Conversation | None,
     ) -> None:
-        failed = any(f.kind == VIOLATION for f in findings)
+        counts = _by_party(findings)
+        failing = failing_parties(conv.protocol if conv is not None else None)
+        failed = any(p in failing for p in counts)
         text = "\n".join(_finding_text(f) for f in findings) or "no findings"
         labels = [
             ("epic", epic),
@@ -84,6 +123,7 @@ class _Writer:
             ("framework", "conformance analyze"),
         ]
         labels += [("requirement", r) for r in dict.fromkeys(f.requirement for f in findings)]
+        labels += [("tag", f"violation {_by(p)}") for p in counts]
         attachments = [self.attach("findings", text + "\n")]
         if transcript is not None:
             attachments.append(self.attach("messages", transcript))
@@ -105,7 +145,10 @@ class _Writer:
             "name": title[:200],
             "fullName": f"capture.{self.name}.{key}",
             "status": "failed" if failed else "passed",
-            "statusDetails": {"message": text if findings else "", "trace": ""},
+            "statusDetails": {
+                "message": f"{_verdict(counts, failing)}\n{text}" if findings else "",
+                "trace": "",
+            },
             "labels": [{"name": k, "value": v} for k, v in labels],
             "parameters": parameters,
             "attachments": attachments,
@@ -113,7 +156,7 @@ class _Writer:
             "stop": int(stop * 1000),
         }
         path = self.directory / f"{result['uuid']}-result.json"
-        _write_atomic(path, json.dumps(result, indent=1))
+        write_atomic(path, json.dumps(result, indent=1))
         self.written.append(path)
 
 
@@ -126,7 +169,10 @@ def write_results(analysis: Analysis, directory: Path | str) -> list[Path]:
     by_conv: dict[str, list[Finding]] = {}
     for f in analysis.sorted_findings():
         by_conv.setdefault(f.conversation, []).append(f)
+    empty = analysis.empty_keys()
     for conv in analysis.conversations.values():
+        if conv.key in empty:
+            continue
         lines = list(conv.transcript)
         if conv.transcript_omitted:
             lines.append(f"... {conv.transcript_omitted} more message(s) not listed")

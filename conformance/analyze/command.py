@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from conformance.analyze import analyze
-from conformance.analyze.model import VIOLATION
 from conformance.analyze.ports import parse_ports
 from conformance.analyze.serial_log import PROTOCOLS
 from conformance.errors import UsageError
@@ -50,4 +49,4 @@ def run(
                 f"{PROG}: cannot write Allure results to {allure}: {exc.strerror or exc}"
             ) from None
     print(json.dumps(analysis.to_json(), indent=2) if json_out else analysis.render())
-    return 1 if analysis.count(VIOLATION) else 0
+    return 1 if analysis.failing() else 0

@@ -35,6 +35,7 @@ class _Unavailable:
                 "-",
                 f"{conversation.protocol.upper()} analysis not available ({why})",
                 conversation.key,
+                party="",  # the analysis itself, not a side of the conversation
             )
         )
 
@@ -150,7 +151,9 @@ class _CaptureNotes:
     def _bump(self, key: str, frame: int, time: float, check: str, text: str) -> None:
         seen = self._counts.get(key)
         if seen is None:
-            finding = Finding(CAPTURE, check, "pcap/pcapng file format", text, "", frame, time)
+            finding = Finding(
+                CAPTURE, check, "pcap/pcapng file format", text, "", frame, time, party=""
+            )
             self.analysis.add(finding)
             self._counts[key] = (finding, 1, text)
         else:

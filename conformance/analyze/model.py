@@ -4,6 +4,13 @@ Everything here is bounded so that a multi-gigabyte capture analyses in flat
 memory: latency percentiles come from a fixed log-scale histogram, transcripts
 keep their first lines only, and findings keep the first few per conversation
 and check (the rest are counted).
+
+Every finding names the *party* whose bytes it is about: the controller or the
+camera for VISCA, VISCA over IP and Pelco (the controller is the conversation's
+client), the station or the CSMS for OCPP (the station is the WebSocket client,
+OCPP 2.1 Part 4 chapter 3), and "" for the capture itself (every CAPTURE
+finding) or where the sender cannot be told (bytes in a serial log without
+direction marks).
 """
 
 from __future__ import annotations
@@ -17,6 +24,15 @@ CAPTURE = "capture"  # the capture itself is incomplete: TCP gap, truncated fram
 NOTE = "note"  # informational: e.g. an encrypted conversation that cannot be analysed
 KINDS: tuple[str, ...] = (VIOLATION, CAPTURE, NOTE)
 
+CONTROLLER = "controller"  # VISCA / Pelco: the side that sends requests (the client)
+CAMERA = "camera"
+STATION = "station"  # OCPP: the WebSocket client
+CSMS = "csms"
+#: (client party, server party) of the OCPP conversations; every other protocol has a
+#: controller as client and a camera as server
+_OCPP_PARTIES = (STATION, CSMS)
+_CAMERA_PARTIES = (CONTROLLER, CAMERA)
+
 #: transcript lines kept per conversation
 TRANSCRIPT_LINES = 200
 #: findings kept per (conversation, check); the rest are counted in ``Analysis.suppressed``
@@ -28,6 +44,31 @@ SCHEMA = "conformance-analyze/1"
 
 def hexs(data: bytes) -> str:
     return data.hex(" ").upper()
+
+
+def parties(protocol: str) -> tuple[str, str]:
+    """(client party, server party) of a conversation's *protocol*: ("station", "csms")
+    for "ocpp", ("controller", "camera") for the VISCA and Pelco ones."""
+    return _OCPP_PARTIES if protocol == "ocpp" else _CAMERA_PARTIES
+
+
+#: protocols whose captures fail on a violation by either side: a capture may be
+#: taken to judge the station or the CSMS; for cameras the controller is the tool
+BOTH_SIDES = frozenset({"ocpp"})
+
+
+def failing_parties(protocol: str | None) -> frozenset[str]:
+    """The parties whose VIOLATION fails a conversation of *protocol* ("" included: a
+    sender that cannot be told); None (capture-wide findings): any party."""
+    if protocol is None:
+        return frozenset({"", *parties("ocpp"), *parties("visca")})
+    client, server = parties(protocol)
+    return frozenset({client, server} if protocol in BOTH_SIDES else {server, ""})
+
+
+def party_name(party: str) -> str:
+    """*party* as shown to a reader ("" is "unattributed")."""
+    return party or "unattributed"
 
 
 @dataclass
@@ -44,11 +85,13 @@ class Finding:
     data: bytes | str | None = None  # the offending bytes / message text
     decoded: str | None = None  # one-line decode of data
     expected: str | None = None  # what the spec wants instead
+    party: str = ""  # who sent the bytes: CONTROLLER, CAMERA, STATION, CSMS; "" the capture
 
     def to_json(self) -> dict[str, Any]:
         """Keys: kind, check, requirement, summary, conversation, frame, time,
         data (spaced upper-case hex for bytes, the text itself for text, or null),
-        data_format ("hex", "text" or null), decoded, expected."""
+        data_format ("hex", "text" or null), decoded, expected, party ("" for the
+        capture itself or an unknown sender)."""
         if isinstance(self.data, bytes | bytearray):
             data: str | None = hexs(bytes(self.data))
             data_format: str | None = "hex"
@@ -68,12 +111,19 @@ class Finding:
             "data_format": data_format,
             "decoded": self.decoded,
             "expected": self.expected,
+            "party": self.party,
         }
 
+    @property
+    def label(self) -> str:
+        """``VIOLATION (camera)``, or ``CAPTURE`` without a party."""
+        return f"{self.kind.upper()} ({self.party})" if self.party else self.kind.upper()
+
     def line(self) -> str:
-        """One line for the summary: ``frame 12 VIOLATION visca-ip.sequence-gap: ...``."""
+        """One line for the summary:
+        ``frame 12 VIOLATION (controller) visca-ip.sequence-gap [AVer VISCA §3.2.4]: ...``."""
         where = f"frame {self.frame} " if self.frame is not None else ""
-        return f"{where}{self.kind.upper()} {self.check} [{self.requirement}]: {self.summary}"
+        return f"{where}{self.label} {self.check} [{self.requirement}]: {self.summary}"
 
 
 class LatencyStats:
@@ -182,12 +232,26 @@ class Conversation:
         if self.last is None or time > self.last:
             self.last = time
 
+    def party(self, from_client: bool) -> str:
+        """The party of one side: the client is the controller (station for OCPP)."""
+        return parties(self.protocol)[0 if from_client else 1]
+
+    @property
+    def transcript_full(self) -> bool:
+        """No room for another transcript line (callers may skip formatting one)."""
+        return len(self.transcript) >= TRANSCRIPT_LINES
+
     def note_message(self, time: float, line: str) -> None:
         """Count one decoded message; keep *line* in the transcript while there is room.
 
         Transcript lines are prefixed with the time since the conversation began.
         """
         self.messages += 1
+        self.note_line(time, line)
+
+    def note_line(self, time: float, line: str) -> None:
+        """Keep *line*, which is not a message (e.g. an HTTP upgrade line), in the
+        transcript while there is room; the message count stays."""
         self.seen(time)
         if len(self.transcript) < TRANSCRIPT_LINES:
             offset = time - self.first if self.first is not None and time is not None else 0.0
@@ -195,10 +259,10 @@ class Conversation:
         else:
             self.transcript_omitted += 1
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, empty: bool = False) -> dict[str, Any]:
         """Keys: protocol, key, client, server, first, last, messages, requests,
         replies, unanswered, latency, completion, details, transcript,
-        transcript_omitted."""
+        transcript_omitted, empty (*empty*: see :meth:`Analysis.empty_keys`)."""
         return {
             "protocol": self.protocol,
             "key": self.key,
@@ -215,6 +279,7 @@ class Conversation:
             "details": dict(self.details),
             "transcript": list(self.transcript),
             "transcript_omitted": self.transcript_omitted,
+            "empty": empty,
         }
 
 
@@ -233,6 +298,7 @@ class Analysis:
         self._per_check: dict[tuple[str, str], int] = {}
         self._totals: dict[str, int] = dict.fromkeys(KINDS, 0)
         self._by_check: dict[str, int] = {}
+        self._violations_by_party: dict[str, int] = {}
 
     def conversation(
         self, protocol: str, client: str, server: str, *, key: str | None = None
@@ -249,6 +315,9 @@ class Analysis:
         same conversation it is only counted."""
         self._totals[finding.kind] = self._totals.get(finding.kind, 0) + 1
         self._by_check[finding.check] = self._by_check.get(finding.check, 0) + 1
+        if finding.kind == VIOLATION:
+            by_party = self._violations_by_party
+            by_party[finding.party] = by_party.get(finding.party, 0) + 1
         slot = (finding.conversation, finding.check)
         seen = self._per_check.get(slot, 0)
         self._per_check[slot] = seen + 1
@@ -269,9 +338,33 @@ class Analysis:
         """How many findings of *kind* there were, kept or not."""
         return self._totals.get(kind, 0)
 
+    def violations_by_party(self) -> dict[str, int]:
+        """VIOLATION findings per party ("" unattributed), kept or not, most first."""
+        return dict(sorted(self._violations_by_party.items(), key=lambda kv: (-kv[1], kv[0])))
+
     @property
     def violations(self) -> list[Finding]:
         return [f for f in self.findings if f.kind == VIOLATION]
+
+    def failing(self) -> list[Finding]:
+        """The kept VIOLATIONs that fail their conversation (:func:`failing_parties`):
+        what the exit status of ``conformance analyze`` and the Allure verdicts go by."""
+        out = []
+        for f in self.violations:
+            conv = self.conversations.get(f.conversation)
+            if f.party in failing_parties(conv.protocol if conv else None):
+                out.append(f)
+        return out
+
+    def empty_keys(self) -> set[str]:
+        """Keys of the conversations with nothing in them: no message, no transcript line
+        and no finding (a refused connection, a SYN / RST, or one closed unused)."""
+        with_findings = {conversation for conversation, _ in self._per_check}
+        return {
+            key
+            for key, c in self.conversations.items()
+            if not c.messages and not c.transcript and key not in with_findings
+        }
 
     def sorted_findings(self) -> list[Finding]:
         """Findings in frame order (findings without a frame last)."""
@@ -281,33 +374,46 @@ class Analysis:
         """The ``--json`` document.
 
         Keys: schema, capture, format, packets, other_packets, conversations
-        (list of ``Conversation.to_json()``), findings (list of
-        ``Finding.to_json()`` in frame order), totals ({kind: count, including
-        suppressed}), by_check ({check: count}), suppressed ({"conversation|check":
-        count not listed}).
+        (list of ``Conversation.to_json()``, every one, "empty" set on those
+        :meth:`empty_keys` names), findings (list of ``Finding.to_json()`` in frame
+        order), totals ({kind: count, including suppressed}), violations_by_party
+        ({party: VIOLATION count, including suppressed; "" unattributed}), by_check
+        ({check: count}), suppressed ({"conversation|check": count not listed}).
         """
+        empty = self.empty_keys()
         return {
             "schema": SCHEMA,
             "capture": self.capture,
             "format": self.format,
             "packets": self.packets,
             "other_packets": self.other_packets,
-            "conversations": [c.to_json() for c in self.conversations.values()],
+            "conversations": [
+                c.to_json(empty=key in empty) for key, c in self.conversations.items()
+            ],
             "findings": [f.to_json() for f in self.sorted_findings()],
             "totals": dict(self._totals),
+            "violations_by_party": self.violations_by_party(),
             "by_check": dict(sorted(self._by_check.items())),
             "suppressed": dict(self.suppressed),
         }
 
     def render(self) -> str:
-        """Human summary: conversations table, findings by check, then each finding."""
+        """Human summary: conversations table (the empty ones one line per protocol and
+        server), findings by kind (violations by party) and check, then each finding."""
         out = [
             f"{self.capture}: {self.format or 'capture'}, {self.packets} packets "
             f"({self.other_packets} not analysed), {len(self.conversations)} conversation(s)"
         ]
-        if self.conversations:
+        empty = self.empty_keys()
+        idle: dict[tuple[str, str], int] = {}  # (protocol, server) -> empty conversations
+        for key in empty:
+            c = self.conversations[key]
+            idle[(c.protocol, c.server)] = idle.get((c.protocol, c.server), 0) + 1
+        if len(empty) < len(self.conversations):
             rows = [("protocol", "conversation", "msgs", "req/rep", "unans", "latency")]
             for c in self.conversations.values():
+                if c.key in empty:
+                    continue
                 latency = c.latency.brief()
                 if c.completion.count:
                     latency += f"; completion {c.completion.brief()}"
@@ -325,8 +431,17 @@ class Analysis:
             for r in rows:
                 cells = [cell.ljust(w) for cell, w in zip(r, widths, strict=False)]
                 out.append("  " + "  ".join([*cells, r[-1]]).rstrip())
-        totals = ", ".join(f"{self._totals.get(k, 0)} {k}" for k in KINDS)
-        out.append(f"findings: {totals}")
+        for (protocol, server), n in sorted(idle.items()):
+            out.append(
+                f"  {protocol} -> {server}: {n} connection(s) with no messages: refused or empty"
+            )
+        totals = [f"{self._totals.get(k, 0)} {k}" for k in KINDS]
+        if self._violations_by_party:
+            by_party = ", ".join(
+                f"{n} {party_name(p)}" for p, n in self.violations_by_party().items()
+            )
+            totals[0] += f" ({by_party})"
+        out.append(f"findings: {', '.join(totals)}")
         for check, n in sorted(self._by_check.items()):
             out.append(f"  {n:6d}  {check}")
         for f in self.sorted_findings():

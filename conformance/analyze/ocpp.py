@@ -13,6 +13,8 @@ Part 4 chapter 3):
 * each text message through :class:`~conformance.analyze.ocpp_checks.OcppChecks`.
 
 A TLS connection (Part 2 A00 security profiles 2 and 3) only gets a NOTE.
+Every finding names the party whose bytes broke the spec (the station or the
+CSMS), or none for the capture itself and the limits of the analysis.
 """
 
 from __future__ import annotations
@@ -24,15 +26,41 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from conformance.analyze.model import CAPTURE, NOTE, VIOLATION, Analysis, Conversation, Finding
-from conformance.analyze.ocpp_checks import LINE_LIMIT, OcppChecks, clip, redact_text
+from conformance.analyze.model import (
+    CAPTURE,
+    CSMS,
+    NOTE,
+    STATION,
+    VIOLATION,
+    Analysis,
+    Conversation,
+    Finding,
+)
+from conformance.analyze.ocpp_checks import (
+    LINE_LIMIT,
+    PART4,
+    OcppChecks,
+    clip,
+    party_of,
+    redact_text,
+)
 from conformance.analyze.tcp import StreamHandler
 from conformance.ocpp import schemas
 from conformance.ocpp.security import identity_from_path
 from dissectors import websocket as ws
+from dissectors.http_upgrade import (
+    HttpHead,
+    HttpRequest,
+    HttpResponse,
+    check_handshake,
+    negotiated_deflate,
+    parse_request,
+    parse_response,
+    read_head,
+)
+from dissectors.websocket_deflate import DeflateParams
 
 PROTOCOL = "ocpp"
-PART4 = "OCPP-J Part 4"
 #: a TLS handshake record (content type 22, version 3.x)
 TLS_RECORD = b"\x16\x03"
 #: Part 4 §3.1.1: the identity is at most 48 characters of identifierString, without ':'
@@ -63,7 +91,15 @@ class _Side:
 
     @property
     def who(self) -> str:
-        return "station" if self.from_client else "csms"
+        return party_of(self.from_client)
+
+
+def handshake_party(problem: ws.Problem) -> str:
+    """Who a problem of ``check_handshake`` is about: the request checks (RFC 6455
+    §4.1, check "websocket.handshake") are the station's, all others the CSMS's."""
+    if problem.check == "websocket.handshake" and problem.section.endswith("§4.1"):
+        return STATION
+    return CSMS
 
 
 class OcppStream:
@@ -74,7 +110,7 @@ class OcppStream:
         self.conv = conversation
         self.state = "start"  # start, handshake, websocket, tls, done
         self.sides = {True: _Side(True), False: _Side(False)}
-        self.request: ws.HttpRequest | None = None
+        self.request: HttpRequest | None = None
         self.checks = OcppChecks(analysis, conversation)
         self._no_subprotocol = False
         self._messages = 0  # data messages (OCPP-J or not)
@@ -122,6 +158,7 @@ class OcppStream:
                 "ocpp.handshake",
                 "RFC 6455 §4.2.2",
                 "no HTTP response to the WebSocket upgrade before the connection or capture ended",
+                party="",
             )
         if self.state == "websocket":
             for side in self.sides.values():
@@ -133,6 +170,7 @@ class OcppStream:
                         "RFC 6455 §5.4",
                         f"the connection ends inside a WebSocket frame or message from the "
                         f"{side.who} ({side.parser.buffered} bytes of an incomplete frame)",
+                        party="",
                     )
         if self._no_subprotocol and not self._messages:
             self._add(
@@ -140,6 +178,7 @@ class OcppStream:
                 "ocpp.no-subprotocol",
                 f"{PART4} §3.3",
                 "the CSMS agreed to none of the offered subprotocols (no Sec-WebSocket-Protocol)",
+                party=CSMS,
             )
         self.checks.close(time)
         self.conv.details.update(self.checks.summary())
@@ -153,11 +192,13 @@ class OcppStream:
         requirement: str,
         summary: str,
         *,
+        party: str,
         data: bytes | str | None = None,
         decoded: str | None = None,
         expected: str | None = None,
         once: bool = False,
     ) -> None:
+        """Record a finding about the bytes *party* sent ("" the capture or the analysis)."""
         finding = Finding(
             kind,
             check,
@@ -169,6 +210,7 @@ class OcppStream:
             data,
             decoded,
             expected,
+            party,
         )
         if once:
             self.analysis.add_once(finding)
@@ -180,9 +222,7 @@ class OcppStream:
         if count:
             self.conv.note_message(self._time, line)
         else:  # handshake lines: in the transcript, not counted as messages
-            messages = self.conv.messages
-            self.conv.note_message(self._time, line)
-            self.conv.messages = messages
+            self.conv.note_line(self._time, line)
 
     # ------------------------------------------------------------ start and handshake
 
@@ -195,6 +235,7 @@ class OcppStream:
                 "ocpp.tls",
                 "OCPP 2.1 Part 2 A00 (security profiles 2, 3)",
                 "TLS-encrypted: not analysable without keys",
+                party="",
             )
         elif from_client or payload.startswith(b"HTTP/"):
             self.state = "handshake"
@@ -208,22 +249,22 @@ class OcppStream:
                 self._begin(None, known=False)  # frames: the capture began after the upgrade
                 self._replay()
                 return
-            head = self._head(client, ws.parse_request, "request")
+            head = self._head(client, parse_request, "request")
             if head is None:
                 return
-            assert isinstance(head, ws.HttpRequest)
+            assert isinstance(head, HttpRequest)
             self.request = head
             self._on_request(head)
         if server.head:
-            head = self._head(server, ws.parse_response, "response")
+            head = self._head(server, parse_response, "response")
             if head is None:
                 return
-            assert isinstance(head, ws.HttpResponse)
+            assert isinstance(head, HttpResponse)
             self._on_response(head)
 
-    def _head(self, side: _Side, parse: Any, what: str) -> ws.HttpHead | None:
+    def _head(self, side: _Side, parse: Any, what: str) -> HttpHead | None:
         try:
-            size = ws.read_head(side.head)
+            size = read_head(side.head)
             if size is None:
                 return None
             head = parse(bytes(side.head[:size]))
@@ -235,13 +276,14 @@ class OcppStream:
                 "ocpp.handshake",
                 "RFC 6455 §4.1" if what == "request" else "RFC 6455 §4.2.2",
                 f"the {side.who} did not send an HTTP {what} head: {exc}",
+                party=side.who,
                 data=bytes(side.head[: end if 0 <= end < 64 else 64]),
             )
             return None
         del side.head[:size]
         return head
 
-    def _on_request(self, request: ws.HttpRequest) -> None:
+    def _on_request(self, request: HttpRequest) -> None:
         details = self.conv.details
         path = urlsplit(request.target).path
         offered = request.tokens("Sec-WebSocket-Protocol")
@@ -262,6 +304,7 @@ class OcppStream:
                 "ocpp.subprotocol",
                 f"{PART4} §3.1.2",
                 "the station offered no OCPP version in Sec-WebSocket-Protocol",
+                party=STATION,
                 expected="Sec-WebSocket-Protocol listing e.g. ocpp2.1, ocpp2.0.1",
             )
         self._security(request, station)
@@ -280,11 +323,12 @@ class OcppStream:
                 "ocpp.station-identity",
                 f"{PART4} §3.1.1",
                 problem,
+                party=STATION,
                 data=clip(path, 120),
                 expected="<endpoint path>/<identity>: identifierString, 1..48 characters, no ':'",
             )
 
-    def _security(self, request: ws.HttpRequest, station: str | None) -> None:
+    def _security(self, request: HttpRequest, station: str | None) -> None:
         """The A00 security profile the handshake suggests; never the credentials."""
         value = request.get("Authorization")
         details = self.conv.details
@@ -309,6 +353,7 @@ class OcppStream:
                 "ocpp.basic-auth",
                 "A00.FR.203",
                 "Authorization header is not base64 of 'username:password' (value not shown)",
+                party=STATION,
             )
             return
         if station is not None and user != station:
@@ -317,6 +362,7 @@ class OcppStream:
                 "ocpp.basic-auth",
                 "A00.FR.204",
                 "Basic authentication username is not the station identity (values not shown)",
+                party=STATION,
                 expected="username equal to the identity in the connection URL",
             )
         if len(password) < MIN_PASSWORD:
@@ -326,27 +372,29 @@ class OcppStream:
                 "A00.FR.205",
                 f"Basic authentication password shorter than {MIN_PASSWORD} characters "
                 "(value not shown)",
+                party=STATION,
                 expected=f"a password of {MIN_PASSWORD} to 64 characters",
             )
 
-    def _on_response(self, response: ws.HttpResponse) -> None:
+    def _on_response(self, response: HttpResponse) -> None:
         request = self.request
         if request is None:  # the request is not in the capture
-            self._begin(ws.negotiated_deflate(response), known=False)
+            self._begin(negotiated_deflate(response), known=False)
             self._replay()
             return
         details = self.conv.details
         chosen = response.tokens("Sec-WebSocket-Protocol")
-        deflate = ws.negotiated_deflate(response)
+        deflate = negotiated_deflate(response)
         extra = ", ".join([*chosen[:1], *([deflate.describe()] if deflate else [])])
         status = f"{response.status} {response.reason}".strip()
         self._line(False, f"{status}{f' ({extra})' if extra else ''}", count=False)
-        for problem in ws.check_handshake(request, response):
+        for problem in check_handshake(request, response):
             self._add(
                 VIOLATION,
                 problem.check,
                 problem.section,
                 problem.summary,
+                party=handshake_party(problem),
                 decoded=f"HTTP {status}",
             )
         if response.status != 101:
@@ -373,13 +421,14 @@ class OcppStream:
                 f"{PART4} §3.1.2",
                 f"subprotocol {clip(subprotocol, 40)!r}: only the RPC framing is analysed "
                 f"(schemas and use-case checks cover {', '.join(schemas.SUBPROTOCOLS.values())})",
+                party="",  # a limit of the analysis, not a fault
             )
         self._begin(deflate, known=True)
         self._replay()
 
     # ------------------------------------------------------------ WebSocket
 
-    def _begin(self, deflate: ws.DeflateParams | None, *, known: bool) -> None:
+    def _begin(self, deflate: DeflateParams | None, *, known: bool) -> None:
         """Switch to frames; without a handshake (*known* False) compression is guessed."""
         self.state = "websocket"
         self.checks.known = known
@@ -391,9 +440,10 @@ class OcppStream:
                 "RFC 6455 §4",
                 "the WebSocket upgrade is not in the capture: OCPP 2.1 and the "
                 "compression settings are assumed",
+                party="",
                 once=True,
             )
-            deflate = deflate or ws.DeflateParams()
+            deflate = deflate or DeflateParams()
         for side in self.sides.values():
             side.parser = ws.FrameParser(
                 from_client=side.from_client,
@@ -426,7 +476,13 @@ class OcppStream:
         for problem in frame.problems:
             kind = NOTE if problem.check == "websocket.too-large" else VIOLATION
             self._add(
-                kind, problem.check, problem.section, problem.summary, data=header, decoded=decoded
+                kind,
+                problem.check,
+                problem.section,
+                problem.summary,
+                party=side.who,
+                data=header,
+                decoded=decoded,
             )
         if side.close_sent and not frame.control and not side.after_close:
             side.after_close = True
@@ -435,6 +491,7 @@ class OcppStream:
                 "websocket.after-close",
                 "RFC 6455 §5.5.1",
                 f"the {side.who} sent a data frame after its Close frame",
+                party=side.who,
                 data=header,
                 decoded=decoded,
             )
@@ -452,9 +509,15 @@ class OcppStream:
                     continue  # follows from the failure already reported
                 if lost or not self.checks.known:
                     kind = CAPTURE  # the window went with lost bytes, or was never seen
-            once = kind == CAPTURE
+            capture = kind == CAPTURE
             self._add(
-                kind, problem.check, problem.section, problem.summary, decoded=decoded, once=once
+                kind,
+                problem.check,
+                problem.section,
+                problem.summary,
+                party="" if capture else side.who,
+                decoded=decoded,
+                once=capture,
             )
         if message is not None:
             self._on_message(side, message)
@@ -482,6 +545,7 @@ class OcppStream:
                 "ocpp.no-subprotocol",
                 f"{PART4} §3.3",
                 "OCPP messages exchanged although the CSMS chose no subprotocol",
+                party=CSMS,
                 expected="the CSMS closes the connection right after a handshake without "
                 "Sec-WebSocket-Protocol",
                 once=True,
@@ -493,6 +557,7 @@ class OcppStream:
                 "ocpp.binary",
                 f"{PART4} §4.1.2",
                 f"binary WebSocket message of {len(message.data)} bytes",
+                party=side.who,
                 data=message.data[:64],
                 expected="OCPP-J messages as UTF-8 JSON text",
             )

@@ -19,8 +19,10 @@ the CALL it answers).  Across messages:
   signs of life (Part 4 §5.3).
 
 Where a capture lost bytes, the checks that depend on the lost messages report
-CAPTURE instead of VIOLATION, or start over.  Credentials never leave this
-module: see :func:`redact` and :func:`redact_text`.
+CAPTURE instead of VIOLATION, or start over.  A finding names the party that
+sent the offending message (an unanswered CALL: the side that owed the answer;
+a CAPTURE finding: none).  Credentials never leave this module: see
+:func:`redact` and :func:`redact_text`.
 """
 
 from __future__ import annotations
@@ -31,10 +33,21 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.analyze.model import CAPTURE, VIOLATION, Analysis, Conversation, Finding
+from conformance.analyze.model import (
+    CAPTURE,
+    CSMS,
+    STATION,
+    VIOLATION,
+    Analysis,
+    Conversation,
+    Finding,
+)
 from conformance.ocpp import rpc, schemas
 
 PART4 = "OCPP-J Part 4"
+#: message IDs (Part 4 §4.1.4) and answers (§4.2.2, §4.2.3)
+IDS = f"{PART4} §4.1.4"
+ANSWERS = f"{PART4} §4.2.2, §4.2.3"
 #: seconds after which an unanswered CALL has timed out (Part 4 §4.1.1 leaves it to
 #: the implementation; 30 s is a common MessageTimeout)
 CALL_TIMEOUT = 30.0
@@ -80,9 +93,14 @@ MASK = "***"
 # ---------------------------------------------------------------- credentials
 
 
-def _secret_variable(item: Any) -> bool:
+def variable_name(item: Any) -> Any:
+    """``item["variable"]["name"]`` of a device-model item, or None."""
     variable = item.get("variable") if isinstance(item, dict) else None
-    name = variable.get("name") if isinstance(variable, dict) else None
+    return variable.get("name") if isinstance(variable, dict) else None
+
+
+def _secret_variable(item: Any) -> bool:
+    name = variable_name(item)
     return isinstance(name, str) and bool(_SECRET_KEY.search(name))
 
 
@@ -122,6 +140,11 @@ def clip(text: str, limit: int) -> str:
 
 def compact(value: Any) -> str:
     return json.dumps(redact(value), separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def party_of(from_station: bool) -> str:
+    """The party that sent a message: the station (the WebSocket client) or the CSMS."""
+    return STATION if from_station else CSMS
 
 
 # ---------------------------------------------------------------- state
@@ -222,9 +245,14 @@ class OcppChecks:
         *,
         once: bool = False,
         depends: bool | None = None,
+        party: str | None = None,
     ) -> None:
-        """Record a finding; one that *depends* on the messages of a side (True: the
-        station) waits for the end, and turns CAPTURE if that side lost bytes."""
+        """Record a finding about *party* (None: the sender of *at*); one that *depends*
+        on the messages of a side (True: the station) waits for the end, and turns
+        CAPTURE, without a party, if that side lost bytes."""
+        if party is None:
+            assert at is not None, "a finding without a message names its party"
+            party = party_of(at.from_station)
         finding = Finding(
             kind,
             check,
@@ -236,6 +264,7 @@ class OcppChecks:
             clip(redact_text(at.text), DATA_LIMIT) if at and at.text else None,
             (at.line or None) if at else None,
             expected,
+            party,
         )
         if depends is not None:
             self._deferred.append((depends, finding))
@@ -249,9 +278,9 @@ class OcppChecks:
     def _resolve(self, item: tuple[bool, Finding]) -> None:
         depends, finding = item
         if self._sides[depends].lossy:
-            who = "station" if depends else "CSMS"
-            finding.kind = CAPTURE
-            finding.summary += f" (bytes from the {who} are missing from the capture)"
+            finding.kind, finding.party = CAPTURE, ""
+            side = "station" if depends else "CSMS"
+            finding.summary += f" (bytes from the {side} are missing from the capture)"
         self.analysis.add(finding)
 
     def _note(self, at: _At, line: str) -> None:
@@ -310,9 +339,7 @@ class OcppChecks:
             self._call(at, msg)
         elif isinstance(msg, rpc.CallResult):
             self._result(at, msg)
-        elif isinstance(msg, rpc.CallResultError):
-            self._result_error(at, msg)
-        elif isinstance(msg, rpc.CallError):
+        elif isinstance(msg, rpc.CallError):  # CALLERROR and CALLRESULTERROR
             self._error(at, msg)
         else:
             self._send(at, msg)
@@ -370,14 +397,7 @@ class OcppChecks:
         side = self._sides[at.from_station]
         earlier = side.open.get(message_id)
         if message_id in side.used and not (earlier is not None and side.used[message_id] == key):
-            self._add(
-                VIOLATION,
-                "ocpp.duplicate-id",
-                f"{PART4} §4.1.4",
-                f"message ID {message_id!r} used before by the same sender for another message",
-                at,
-                "a message ID not used before on this connection (a retry may repeat it)",
-            )
+            self._duplicate_id(at, message_id, call=True)
         elif earlier is None:
             busy = [
                 c
@@ -420,15 +440,24 @@ class OcppChecks:
         self._schema(at, msg.action, "Send", msg.payload)
         side = self._sides[at.from_station]
         if msg.message_id in side.used:
-            self._add(
-                VIOLATION,
-                "ocpp.duplicate-id",
-                f"{PART4} §4.1.4",
-                f"message ID {msg.message_id!r} used before by the same sender",
-                at,
-                "a message ID not used before on this connection",
-            )
+            self._duplicate_id(at, msg.message_id, call=False)
         _remember(side.used, msg.message_id, compact(msg.payload))
+
+    def _duplicate_id(self, at: _At, message_id: str, *, call: bool) -> None:
+        """*message_id* reused by its sender (a CALL may repeat it for a retry)."""
+        self._add(
+            VIOLATION,
+            "ocpp.duplicate-id",
+            IDS,
+            f"message ID {message_id!r} used before by the same sender"
+            + (" for another message" if call else ""),
+            at,
+            "a message ID not used before on this connection"
+            + (" (a retry may repeat it)" if call else ""),
+        )
+
+    def _unknown_id(self, at: _At, summary: str, expected: str, depends: bool | None) -> None:
+        self._add(VIOLATION, "ocpp.unknown-id", IDS, summary, at, expected, depends=depends)
 
     def _answer(self, at: _At, message_id: str, what: str) -> _Call | None:
         """The CALL of the other side that *message_id* answers, or report it."""
@@ -448,14 +477,11 @@ class OcppChecks:
             if again
             else f"{what} for message ID {message_id!r}, which the other side never sent as a CALL"
         )
-        self._add(
-            VIOLATION,
-            "ocpp.unknown-id",
-            f"{PART4} §4.1.4",
-            summary,
+        self._unknown_id(
             at,
+            summary,
             "the message ID of an unanswered CALL from the other side",
-            depends=None if again else not at.from_station,
+            None if again else not at.from_station,
         )
         return None
 
@@ -472,29 +498,21 @@ class OcppChecks:
             self._response(at, call, msg.payload)
 
     def _error(self, at: _At, msg: rpc.CallError) -> None:
-        self._note(at, f"CALLERROR {msg.message_id} {msg.error_code} {msg.error_description!r}")
-        self._answer(at, msg.message_id, "CALLERROR")
-        self._error_fields(at, msg)
-
-    def _result_error(self, at: _At, msg: rpc.CallResultError) -> None:
-        self._note(
-            at, f"CALLRESULTERROR {msg.message_id} {msg.error_code} {msg.error_description!r}"
-        )
-        self.conv.replies += 1
-        if msg.message_id not in self._sides[not at.from_station].results:
-            self._add(
-                VIOLATION,
-                "ocpp.unknown-id",
-                f"{PART4} §4.1.4",
-                f"CALLRESULTERROR for message ID {msg.message_id!r}, "
-                "which the other side never sent as a CALLRESULT",
-                at,
-                "the message ID of a CALLRESULT from the other side",
-                depends=not at.from_station,
-            )
-        self._error_fields(at, msg)
-
-    def _error_fields(self, at: _At, msg: rpc.CallError) -> None:
+        """A CALLERROR, or a CALLRESULTERROR (the answer to a CALLRESULT, 2.1 only)."""
+        label = "CALLRESULTERROR" if isinstance(msg, rpc.CallResultError) else "CALLERROR"
+        self._note(at, f"{label} {msg.message_id} {msg.error_code} {msg.error_description!r}")
+        if label == "CALLERROR":
+            self._answer(at, msg.message_id, label)
+        else:
+            self.conv.replies += 1
+            if msg.message_id not in self._sides[not at.from_station].results:
+                self._unknown_id(
+                    at,
+                    f"{label} for message ID {msg.message_id!r}, "
+                    "which the other side never sent as a CALLRESULT",
+                    "the message ID of a CALLRESULT from the other side",
+                    not at.from_station,
+                )
         if msg.error_code not in rpc.ERROR_CODES:
             self._add(
                 VIOLATION,
@@ -605,7 +623,7 @@ class OcppChecks:
             self._allowed.add("NotifyReport")
         elif msg.action == "SetVariables":
             for item in payload.get("setVariableData", []):
-                if (item.get("variable") or {}).get("name") == "HeartbeatInterval":
+                if variable_name(item) == "HeartbeatInterval":
                     value = str(item.get("attributeValue", ""))
                     if value.isdigit():
                         self._pending_interval[msg.message_id] = int(value)
@@ -622,18 +640,20 @@ class OcppChecks:
                 self._reported_availability = False
                 self._calls_after_accept = 0
                 if interval > 0:
-                    self._heartbeat_interval = int(interval)
-                    self._last_heartbeat = None
+                    self._set_heartbeat_interval(int(interval))
             elif status in ("Pending", "Rejected"):
                 self._boot = status
         elif not call.at.from_station and call.action == "SetVariables":
             value = self._pending_interval.pop(call.message_id, None)
             for result in payload.get("setVariableResult", []):
-                name = (result.get("variable") or {}).get("name")
                 accepted = result.get("attributeStatus") == "Accepted"
-                if name == "HeartbeatInterval" and accepted and value is not None:
-                    self._heartbeat_interval = value
-                    self._last_heartbeat = None
+                if variable_name(result) == "HeartbeatInterval" and accepted and value is not None:
+                    self._set_heartbeat_interval(value)
+
+    def _set_heartbeat_interval(self, seconds: int) -> None:
+        """A new interval (B01.FR.04): the next Heartbeat starts the spacing anew."""
+        self._heartbeat_interval = seconds
+        self._last_heartbeat = None
 
     # ------------------------------------------------------------ heartbeat, availability
 
@@ -662,7 +682,7 @@ class OcppChecks:
             self.connectors[key] = str(payload["connectorStatus"])
             found = True
         for event in payload.get("eventData", []):
-            if (event.get("variable") or {}).get("name") != "AvailabilityState":
+            if variable_name(event) != "AvailabilityState":
                 continue
             evse = (event.get("component") or {}).get("evse") or {}
             key = f"{evse.get('id')}/{evse.get('connectorId')}"
@@ -717,31 +737,18 @@ class OcppChecks:
         self.conv.unanswered += 1
         waited = (end - call.at.time) if end is not None else 0.0
         what = f"CALL {call.action or '?'} {call.message_id!r}"
+        kind, party, expected = CAPTURE, "", None
         if call.uncertain:
-            self._add(
-                CAPTURE,
-                "ocpp.unanswered",
-                f"{PART4} §4.2.2, §4.2.3",
-                f"{what}: no answer seen, but bytes of the answering side are missing",
-                call.at,
-            )
+            summary = f"{what}: no answer seen, but bytes of the answering side are missing"
         elif waited >= CALL_TIMEOUT:
-            self._add(
-                VIOLATION,
-                "ocpp.unanswered",
-                f"{PART4} §4.2.2, §4.2.3",
-                f"{what} never answered ({waited:.1f} s until the end of the connection)",
-                call.at,
-                "a CALLRESULT or CALLERROR with the same message ID",
-            )
+            kind, party = VIOLATION, party_of(not call.at.from_station)  # the side that owed it
+            summary = f"{what} never answered ({waited:.1f} s until the end of the connection)"
+            expected = "a CALLRESULT or CALLERROR with the same message ID"
         else:
-            self._add(
-                CAPTURE,
-                "ocpp.unanswered",
-                f"{PART4} §4.2.2, §4.2.3",
-                f"{what}: the connection or capture ends {waited:.1f} s later, before an answer",
-                call.at,
+            summary = (
+                f"{what}: the connection or capture ends {waited:.1f} s later, before an answer"
             )
+        self._add(kind, "ocpp.unanswered", ANSWERS, summary, call.at, expected, party=party)
 
     def close(self, time: float | None) -> None:
         """End of the connection (or capture): unanswered CALLs, the availability report."""
@@ -767,6 +774,7 @@ class OcppChecks:
                 None,
                 "NotifyEventRequest (AvailabilityState) or StatusNotificationRequest "
                 "for each connector",
+                party=STATION,
             )
 
     def summary(self) -> dict[str, Any]:

@@ -98,11 +98,13 @@ class PelcoStream(Stream):
             self.conv.replies += 1
         checksum = [p for p in decoded.problems if "checksum" in p]
         other = [p for p in decoded.problems if "checksum" not in p]
+        party = self._party(from_client, frame)
         if checksum:
             self.violation(
                 "pelco.checksum",
                 "; ".join(checksum),
                 frame,
+                party=party,
                 decoded=decoded.describe(),
                 expected=f"checksum {self.rules.checksum(frame):02X} ({self.rules.checksum_rule})",
             )
@@ -111,5 +113,6 @@ class PelcoStream(Stream):
                 "pelco.invalid",
                 f"invalid {self.variant} frame: {'; '.join(other)}",
                 frame,
+                party=party,
                 decoded=decoded.describe(),
             )

@@ -24,7 +24,7 @@ from conformance.analyze import visca_msg as vm
 from conformance.analyze.model import NOTE, Analysis, Finding
 from conformance.analyze.pelco_stream import PelcoStream
 from conformance.analyze.visca_stream import ViscaStream
-from conformance.at.lines import _clock, _iso
+from conformance.at.lines import parse_clock, parse_iso
 from conformance.decode import PELCO_FRAMING, parse_hex, split_visca
 from dissectors import pelco
 
@@ -109,12 +109,12 @@ class LogReader:
                     continue
                 when = None
                 if match["clock"]:
-                    when = _clock(match["clock"]) + day
+                    when = parse_clock(match["clock"]) + day
                     if last is not None and when < last - 43_200:  # past midnight
                         day += 86_400
                         when += 86_400
                 elif match["iso"]:
-                    when = _iso(match["iso"])
+                    when = parse_iso(match["iso"])
                 if when is not None:
                     self.timed = True
                     last = when
@@ -223,6 +223,7 @@ def analyze_log(path: Path, protocol: str | None = None) -> Analysis:
                 f"first line {number}: {text[:80]!r}",
                 conv.key,
                 number,
+                party="",  # the log itself
             )
         )
     return analysis

@@ -5,7 +5,8 @@ The analysers are :class:`conformance.analyze.visca_stream.ViscaStream` and
 :class:`conformance.analyze.pelco_stream.PelcoStream`.  Bytes that fit no frame
 are skipped up to the next plausible start and reported once per run
 ("...garbage", naming them).  After a capture gap the stream resynchronises
-silently (the gap itself is reported by the reader).
+silently (the gap itself is reported by the reader).  Each finding names the
+party that sent the bytes: the client is the controller, the server the camera.
 """
 
 from __future__ import annotations
@@ -13,14 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from conformance.analyze import visca_msg as vm
-from conformance.analyze.model import (
-    CAPTURE,
-    TRANSCRIPT_LINES,
-    VIOLATION,
-    Analysis,
-    Conversation,
-    Finding,
-)
+from conformance.analyze.model import CAPTURE, VIOLATION, Analysis, Conversation, Finding
 
 #: bytes shown of a run of skipped garbage
 GARBAGE_SHOWN = 32
@@ -28,6 +22,7 @@ GARBAGE_SHOWN = 32
 
 @dataclass
 class Direction:
+    from_client: bool
     buffer: bytearray = field(default_factory=bytearray)
     garbage: bytearray = field(default_factory=bytearray)
     garbage_count: int = 0
@@ -45,7 +40,7 @@ class Stream:
         self.analysis = analysis
         self.conv = conversation
         self.timed = timed
-        self._dirs = {True: Direction(), False: Direction()}
+        self._dirs = {True: Direction(True), False: Direction(False)}
         self._frame = 0
         self._time = 0.0
 
@@ -83,6 +78,7 @@ class Stream:
                         self._frame,
                         self._time if self.timed else None,
                         bytes(d.buffer),
+                        party="",
                     )
                 )
                 d.buffer.clear()
@@ -102,6 +98,10 @@ class Stream:
     def _finish(self) -> None:
         """End of stream: settle what still waits."""
 
+    def _party(self, from_client: bool, data: bytes, *, answer: bool | None = None) -> str:
+        """Who sent *data* in direction *from_client* (*answer*: it is a reply)."""
+        return self.conv.party(from_client)
+
     def _skip(self, d: Direction, count: int) -> None:
         """Drop *count* bytes from the buffer front as garbage (reported with the next frame)."""
         if not d.resync:
@@ -119,6 +119,7 @@ class Stream:
             f"{self.check_prefix}.garbage",
             f"{d.garbage_count} bytes between messages fit no frame and were skipped: {shown}",
             bytes(d.garbage),
+            party=self._party(d.from_client, bytes(d.garbage)),
             expected="nothing between frames",
         )
         d.garbage.clear()
@@ -126,7 +127,7 @@ class Stream:
 
     def note(self, from_client: bool | None, data: bytes, line: str) -> None:
         mark = "?" if from_client is None else (">" if from_client else "<")
-        if len(self.conv.transcript) < TRANSCRIPT_LINES:
+        if not self.conv.transcript_full:
             line = f"#{self._frame} {mark} {vm.hexs(data)}  {line}"
         self.conv.note_message(self._time if self.timed else 0.0, line)
 
@@ -136,6 +137,7 @@ class Stream:
         summary: str,
         data: bytes | None,
         *,
+        party: str,
         kind: str = VIOLATION,
         decoded: str | None = None,
         expected: str | None = None,
@@ -155,5 +157,6 @@ class Stream:
                 data,
                 decoded,
                 expected,
+                party,
             )
         )

@@ -212,6 +212,7 @@ class Reassembler:
                     conn.conversation.key,
                     seg.frame,
                     seg.time,
+                    party="",
                 )
             )
         assert side.next is not None
@@ -301,6 +302,7 @@ class Reassembler:
                 conn.conversation.key,
                 frame,
                 time,
+                party="",
             )
         )
         conn.handler.gap(from_client, missing, frame, time)

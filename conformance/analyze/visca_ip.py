@@ -7,6 +7,11 @@ number of the request they answer.  Control payloads (RESET ``01``, control ACK
 VISCA-over-IP ones :mod:`dissectors.visca_ip` knows.  The inner VISCA is judged
 by :mod:`conformance.analyze.visca_msg` (§3.1, §3.2.1).
 
+The controller is the side that sends requests (the client of the pair); a
+finding names the controller or the camera as the party whose datagram broke
+the spec, so deliberate probes of a test controller stay apart from a camera's
+faults.
+
 State per pair is bounded: a request waits at most :data:`REPLY_BOUND` seconds
 of capture time for its first reply and :data:`COMPLETION_BOUND` for a
 command's completion (then it counts as unanswered), and at most
@@ -20,9 +25,10 @@ from dataclasses import dataclass, field
 
 from conformance.analyze import visca_msg as vm
 from conformance.analyze.model import (
+    CAMERA,
     CAPTURE,
+    CONTROLLER,
     NOTE,
-    TRANSCRIPT_LINES,
     VIOLATION,
     Analysis,
     Conversation,
@@ -43,10 +49,12 @@ COMPLETION_BOUND = 30.0
 MAX_PENDING = 1024
 
 _HEADER = struct.Struct(">HHI")
+_SEQ_MASK = 0xFFFFFFFF
 _REPLY_TYPES = (vip.REPLY, vip.CONTROL_REPLY)
 _VISCA_TYPES = frozenset((vip.COMMAND, vip.INQUIRY, vip.REPLY, vip.DEVICE_SETTING))
 _TYPES = frozenset(vip.PAYLOAD_TYPES)
 _COMMAND_KINDS = frozenset((vm.COMMAND, vm.CANCEL, vm.BROADCAST))
+_REPLY_TYPE_EXPECTED = "payload type 0111 (VISCA reply)"
 _CONTROL_ERRORS = {
     vip.SEQUENCE_ERROR: "Sequence_Error",
     vip.MESSAGE_TYPE_ERROR: "Message_Type_Error",
@@ -71,15 +79,33 @@ class _Pair:
     controller: tuple[str, int]
     expected: int | None = None  # next sequence number due
     last: _Request | None = None  # the latest VISCA request
+    reset_seq: int | None = None  # the sequence number of the latest RESET
     waiting: dict[tuple[bool, int], _Request] = field(default_factory=dict)  # (control, seq)
     running: dict[int, _Request] = field(default_factory=dict)  # ACKed commands by seq
     checked: float = float("-inf")  # when expiry was last checked
     not_captured: Finding | None = None  # the one "capture ends before reply" finding
     not_captured_count: int = 0
 
+    def visca_request(self, seq: int) -> _Request | None:
+        """The VISCA request (waiting for its first reply, or ACKed) with sequence *seq*."""
+        return self.waiting.get((False, seq)) or self.running.get(seq)
+
 
 def _ptype_name(ptype: int) -> str:
     return f"{ptype:04X} ({vip.PAYLOAD_TYPES.get(ptype, 'unknown')})"
+
+
+def _after(seq: int) -> int:
+    """The sequence number that follows *seq* (32 bits, wrapping)."""
+    return (seq + 1) & _SEQ_MASK
+
+
+def _party(from_controller: bool) -> str:
+    return CONTROLLER if from_controller else CAMERA
+
+
+def _pair_key(a: tuple[str, int], b: tuple[str, int]) -> tuple[tuple[str, int], tuple[str, int]]:
+    return (a, b) if a <= b else (b, a)
 
 
 class ViscaIpAnalyser:
@@ -113,10 +139,7 @@ class ViscaIpAnalyser:
             route = self._route(src, sport, dst, dport, data)
         pair, from_controller = route
         conv = pair.conv
-        if conv.first is None:
-            conv.first = time
-        if conv.last is None or time > conv.last:
-            conv.last = time
+        conv.seen(time)
         if time - pair.checked > 1.0 or time < pair.checked:  # expiry, once a second
             pair.checked = time
             self._expire(pair, time)
@@ -126,8 +149,9 @@ class ViscaIpAnalyser:
         ptype, length, seq = _HEADER.unpack_from(data)
         payload = data[vip.HEADER_LEN :]
         flawed = False
+        sender = _party(from_controller)
         if length != len(payload) or not 0 < length <= vip.MAX_PAYLOAD or ptype not in _TYPES:
-            flawed = self._header(conv, frame, time, data, ptype, length, len(payload))
+            flawed = self._header(conv, sender, frame, time, data, ptype, length, len(payload))
         msg = None
         if ptype in _VISCA_TYPES and payload:
             request = None
@@ -144,10 +168,11 @@ class ViscaIpAnalyser:
                     frame,
                     time,
                     payload,
+                    party=sender,
                     decoded=msg.line,
                     requirement=vm.REQUIREMENT,
                 )
-        if len(conv.transcript) < TRANSCRIPT_LINES:
+        if not conv.transcript_full:
             inner = msg.line if msg is not None else self._control_name(ptype, payload)
             conv.note_message(
                 time,
@@ -165,6 +190,7 @@ class ViscaIpAnalyser:
     def _header(
         self,
         conv: Conversation,
+        sender: str,
         frame: int,
         time: float,
         data: bytes,
@@ -183,6 +209,7 @@ class ViscaIpAnalyser:
                 frame,
                 time,
                 data,
+                party=sender,
                 expected=f"payload length = the bytes after the header ({actual}), 1..16",
             )
         if ptype not in _TYPES:
@@ -194,6 +221,7 @@ class ViscaIpAnalyser:
                 frame,
                 time,
                 data,
+                party=sender,
                 expected="0100, 0110, 0111, 0120, 0200 or 0201",
             )
         return flawed
@@ -212,19 +240,19 @@ class ViscaIpAnalyser:
         mark = ">" if from_controller else "<"
         conv.note_message(time, f"#{frame} {mark} {vm.hexs(data)}  (cut short)")
         if truncated:
-            self.analysis.add_once(
-                Finding(
-                    CAPTURE,
-                    "capture.snaplen",
-                    "pcap/pcapng: captured length < original length",
-                    f"datagram cut by the capture's snapshot length ({truncated} bytes missing); "
-                    "its length and content are not judged, nor those of later cut datagrams "
-                    "of this conversation",
-                    conv.key,
-                    frame,
-                    time,
-                    data,
-                )
+            self._add(
+                CAPTURE,
+                conv,
+                "capture.snaplen",
+                f"datagram cut by the capture's snapshot length ({truncated} bytes missing); "
+                "its length and content are not judged, nor those of later cut datagrams "
+                "of this conversation",
+                frame,
+                time,
+                data,
+                party="",
+                requirement="pcap/pcapng: captured length < original length",
+                once=True,
             )
             if len(data) >= vip.HEADER_LEN:  # the header is there: pair it, judge nothing
                 ptype, _, seq = _HEADER.unpack_from(data)
@@ -238,6 +266,7 @@ class ViscaIpAnalyser:
             frame,
             time,
             data,
+            party=_party(from_controller),
             expected="payload type, payload length and sequence number (8 bytes)",
         )
 
@@ -258,15 +287,17 @@ class ViscaIpAnalyser:
         if from_controller:
             pair.conv.requests += 1
             if req.ptype in (vip.COMMAND, vip.INQUIRY, vip.DEVICE_SETTING):
-                pair.expected = (req.seq + 1) & 0xFFFFFFFF
+                pair.expected = _after(req.seq)
             control = req.ptype == vip.CONTROL
             if control:
                 pair.expected = None
             self._wait(pair, (control, req.seq), req)
             return
         pair.conv.replies += 1
-        key = (req.ptype == vip.CONTROL_REPLY, req.seq)
-        answered = pair.waiting.get(key) or pair.running.get(req.seq)
+        if req.ptype == vip.CONTROL_REPLY:
+            answered = pair.waiting.get((True, req.seq)) or pair.running.get(req.seq)
+        else:
+            answered = pair.visca_request(req.seq)
         if answered is not None:
             self._first_reply(pair, answered, req.time, done=True)
 
@@ -282,15 +313,22 @@ class ViscaIpAnalyser:
                 req.frame,
                 req.time,
                 data,
+                party=CONTROLLER,
                 expected="a request type: 0100, 0110, 0120 or 0200",
             )
+            # the camera may rightly refuse it (Message_Type_Error): pair that answer
+            req.flawed = True
+            self._wait(pair, (False, req.seq), req)
             return
         conv.requests += 1
         if req.ptype == vip.CONTROL:
             if req.payload == vip.RESET:
                 conv.details["resets"] = conv.details.get("resets", 0) + 1
-                pair.expected = None  # any sequence number may follow a RESET
+                # the sequence restarts: 0 (as the suites' RESET test and the emulator
+                # have it) or the number after the RESET's own are both taken
+                pair.expected = 0
                 pair.last = None
+                pair.reset_seq = req.seq
             elif not req.flawed:
                 self._violation(
                     conv,
@@ -299,6 +337,7 @@ class ViscaIpAnalyser:
                     req.frame,
                     req.time,
                     data,
+                    party=CONTROLLER,
                     expected="RESET (01)",
                     requirement=CONTROL_REQUIREMENT,
                 )
@@ -317,12 +356,13 @@ class ViscaIpAnalyser:
                 req.frame,
                 req.time,
                 data,
+                party=CONTROLLER,
                 decoded=req.msg.line,
                 expected="payload type 0110 for an inquiry",
             )
         if req.ptype in _TYPES:
             if req.seq == pair.expected:
-                pair.expected = (req.seq + 1) & 0xFFFFFFFF
+                pair.expected = _after(req.seq)
             else:
                 req.flawed |= self._sequence(pair, req, data)
             pair.last = req
@@ -331,23 +371,21 @@ class ViscaIpAnalyser:
     def _sequence(self, pair: _Pair, req: _Request, data: bytes) -> bool:
         """Check *req*'s sequence number; True if a violation was found."""
         conv, last, expected = pair.conv, pair.last, pair.expected
-        pair.expected = (req.seq + 1) & 0xFFFFFFFF
+        pair.expected = _after(req.seq)
         if expected is None:
             return False
         if last is not None and req.seq == last.seq:
             if req.payload == last.payload and req.ptype == last.ptype:
-                self.analysis.add(
-                    Finding(
-                        NOTE,
-                        "visca-ip.retransmission",
-                        REQUIREMENT,
-                        f"sequence number {req.seq} sent again with the same message "
-                        f"(a retransmission of frame {last.frame})",
-                        conv.key,
-                        req.frame,
-                        req.time,
-                        data,
-                    )
+                self._add(
+                    NOTE,
+                    conv,
+                    "visca-ip.retransmission",
+                    f"sequence number {req.seq} sent again with the same message "
+                    f"(a retransmission of frame {last.frame})",
+                    req.frame,
+                    req.time,
+                    data,
+                    party=CONTROLLER,
                 )
                 return False
             self._violation(
@@ -358,33 +396,36 @@ class ViscaIpAnalyser:
                 req.frame,
                 req.time,
                 data,
+                party=CONTROLLER,
                 expected=f"sequence number {expected}",
             )
             return True
-        step = (req.seq - expected) & 0xFFFFFFFF
+        step = (req.seq - expected) & _SEQ_MASK
         if step == 0:
             return False
-        if step < 0x80000000:
-            self._violation(
-                conv,
-                "visca-ip.sequence-gap",
-                f"sequence number {req.seq} after {(expected - 1) & 0xFFFFFFFF}: {step} skipped "
-                "(not sent, or lost from the capture)",
-                req.frame,
-                req.time,
-                data,
-                expected=f"sequence number {expected}",
-            )
+        if last is None and pair.reset_seq is not None and req.seq == _after(pair.reset_seq):
+            return False
+        previous = "a RESET" if last is None else str((expected - 1) & _SEQ_MASK)
+        if last is None:
+            check, tail = "visca-ip.sequence-after-reset", ""
+            wanted = "sequence number 0 after a RESET"
+        elif step < 0x80000000:
+            check = "visca-ip.sequence-gap"
+            tail = f": {step} skipped (not sent, or lost from the capture)"
+            wanted = f"sequence number {expected}"
         else:
-            self._violation(
-                conv,
-                "visca-ip.sequence-backwards",
-                f"sequence number {req.seq} after {(expected - 1) & 0xFFFFFFFF} without a RESET",
-                req.frame,
-                req.time,
-                data,
-                expected=f"sequence number {expected}, or a RESET first",
-            )
+            check, tail = "visca-ip.sequence-backwards", " without a RESET"
+            wanted = f"sequence number {expected}, or a RESET first"
+        self._violation(
+            conv,
+            check,
+            f"sequence number {req.seq} after {previous}{tail}",
+            req.frame,
+            req.time,
+            data,
+            party=CONTROLLER,
+            expected=wanted,
+        )
         return True
 
     def _wait(self, pair: _Pair, key: tuple[bool, int], req: _Request) -> None:
@@ -423,25 +464,28 @@ class ViscaIpAnalyser:
                 frame,
                 time,
                 data,
-                expected="payload type 0111 (VISCA reply)",
+                party=CAMERA,
+                expected=_REPLY_TYPE_EXPECTED,
             )
-        req = pair.waiting.get((False, seq)) or pair.running.get(seq)
+        req = pair.visca_request(seq)
         if req is None:
             self._orphan(pair, frame, time, seq, data, msg)
             return
         if msg is None:  # an unknown payload type or an empty payload: it answers, nothing more
             self._first_reply(pair, req, time, done=True)
             return
-        if req.msg is not None and req.msg.camera != msg.camera and msg.camera is not None:
+        wrong_address = vm.address_problem(req.msg, msg) if req.msg is not None else None
+        if wrong_address is not None:
             self._violation(
                 conv,
                 "visca.reply-address",
-                f"reply from camera {msg.camera} to a request for camera {req.msg.camera}",
+                wrong_address[0],
                 frame,
                 time,
                 payload,
+                party=CAMERA,
                 decoded=msg.line,
-                expected=f"reply address {(req.msg.camera or 1) + 8:X}0",
+                expected=wrong_address[1],
                 requirement=vm.REQUIREMENT,
             )
         if msg.kind == vm.ERROR:
@@ -464,8 +508,9 @@ class ViscaIpAnalyser:
                 frame,
                 time,
                 payload,
+                party=CAMERA,
                 decoded=msg.line,
-                expected="ACK then Completion for a command, the answer for an inquiry",
+                expected=vm.REPLY_EXPECTED,
                 requirement=vm.REQUIREMENT,
             )
         if msg.kind == vm.ACK and fits:
@@ -478,7 +523,7 @@ class ViscaIpAnalyser:
     ) -> None:
         conv = pair.conv
         control = pair.waiting.get((True, seq))
-        visca_req = pair.waiting.get((False, seq)) or pair.running.get(seq)
+        visca_req = pair.visca_request(seq)
         if payload == vip.CONTROL_ACK:
             if control is not None:
                 self._first_reply(pair, control, time, done=True)
@@ -491,7 +536,8 @@ class ViscaIpAnalyser:
                     frame,
                     time,
                     data,
-                    expected="payload type 0111 (VISCA reply)",
+                    party=CAMERA,
+                    expected=_REPLY_TYPE_EXPECTED,
                 )
                 self._first_reply(pair, visca_req, time, done=True)
                 return
@@ -506,6 +552,7 @@ class ViscaIpAnalyser:
                 frame,
                 time,
                 data,
+                party=CAMERA,
                 expected="01 (ACK), 0F 01 or 0F 02",
                 requirement=CONTROL_REQUIREMENT,
             )
@@ -520,18 +567,17 @@ class ViscaIpAnalyser:
                 if req.flawed
                 else "the request looked valid and in sequence"
             )
-            self.analysis.add(
-                Finding(
-                    kind,
-                    "visca-ip.control-error",
-                    CONTROL_REQUIREMENT,
-                    f"the camera answered frame {req.frame} with {name} ({why})",
-                    conv.key,
-                    frame,
-                    time,
-                    data,
-                    expected=None if req.flawed else "a VISCA reply (ACK / answer)",
-                )
+            self._add(
+                kind,
+                conv,
+                "visca-ip.control-error",
+                f"the camera answered frame {req.frame} with {name} ({why})",
+                frame,
+                time,
+                data,
+                party=CAMERA,
+                expected=None if req.flawed else "a VISCA reply (ACK / answer)",
+                requirement=CONTROL_REQUIREMENT,
             )
         self._first_reply(pair, req, time, done=True)
 
@@ -545,21 +591,19 @@ class ViscaIpAnalyser:
         payload: bytes,
     ) -> None:
         what = req.msg.name if req.msg is not None else "the request"
-        refused = vm.refuses_valid(msg, flawed=req.flawed)
-        self.analysis.add(
-            Finding(
-                VIOLATION if refused else NOTE,
-                "visca.error-reply",
-                vm.REQUIREMENT,
-                f"{msg.error_name} in answer to {what} (frame {req.frame})"
-                + ("" if refused or msg.error not in vm.MALFORMED_ERRORS else ": rightly"),
-                conv.key,
-                frame,
-                time,
-                payload,
-                msg.line,
-                "an ACK or answer: the request was valid" if refused else None,
-            )
+        kind, summary, expected = vm.judge_error(msg, what, req.frame, flawed=req.flawed)
+        self._add(
+            kind,
+            conv,
+            "visca.error-reply",
+            summary,
+            frame,
+            time,
+            payload,
+            party=CAMERA,
+            decoded=msg.line,
+            expected=expected,
+            requirement=vm.REQUIREMENT,
         )
 
     def _orphan(
@@ -579,6 +623,7 @@ class ViscaIpAnalyser:
             frame,
             time,
             data,
+            party=CAMERA,
             decoded=msg.line if msg is not None else None,
             expected="the sequence number of a request",
         )
@@ -629,17 +674,16 @@ class ViscaIpAnalyser:
         name = req.msg.name if req.msg is not None else self._control_name(req.ptype, req.payload)
         if at_end and self._now - since <= bound:
             if pair.not_captured is None:
-                pair.not_captured = Finding(
+                pair.not_captured = self._add(
                     CAPTURE,
+                    conv,
                     "capture.ends-before-reply",
-                    REQUIREMENT,
                     "",
-                    conv.key,
                     req.frame,
                     req.time,
                     req.payload,
+                    party="",
                 )
-                self.analysis.add(pair.not_captured)
             pair.not_captured_count += 1
             n = pair.not_captured_count
             pair.not_captured.summary = (
@@ -661,13 +705,14 @@ class ViscaIpAnalyser:
             req.frame,
             req.time,
             req.payload,
+            party=CAMERA,
             decoded=req.msg.line if req.msg is not None else None,
             expected=f"a {what} with sequence number {req.seq}",
         )
 
     def _route(self, src: str, sport: int, dst: str, dport: int, data: bytes) -> tuple[_Pair, bool]:
         a, b = (src, sport), (dst, dport)
-        pair = self._pairs.get((a, b) if a <= b else (b, a))
+        pair = self._pairs.get(_pair_key(a, b))
         if pair is None:
             pair = self._new_pair(a, b, data)
         route = self._routes[(src, sport, dst, dport)] = (pair, a == pair.controller)
@@ -684,7 +729,7 @@ class ViscaIpAnalyser:
         conv = self.analysis.conversation(PROTOCOL, endpoint(*controller), endpoint(*camera))
         conv.details.setdefault("resets", 0)
         pair = _Pair(conv, controller)
-        self._pairs[(a, b) if a <= b else (b, a)] = pair
+        self._pairs[_pair_key(a, b)] = pair
         return pair
 
     @staticmethod
@@ -697,6 +742,33 @@ class ViscaIpAnalyser:
             return _CONTROL_ERRORS.get(payload, "unknown control reply")
         return "unknown payload"
 
+    def _add(
+        self,
+        kind: str,
+        conv: Conversation,
+        check: str,
+        summary: str,
+        frame: int,
+        time: float,
+        data: bytes,
+        *,
+        party: str,
+        decoded: str | None = None,
+        expected: str | None = None,
+        requirement: str = REQUIREMENT,
+        once: bool = False,
+    ) -> Finding:
+        """Record a finding of *kind* about *party*'s datagram (*once*: unless its check
+        already fired in the conversation); returns it."""
+        finding = Finding(
+            kind, check, requirement, summary, conv.key, frame, time, data, decoded, expected, party
+        )
+        if once:
+            self.analysis.add_once(finding)
+        else:
+            self.analysis.add(finding)
+        return finding
+
     def _violation(
         self,
         conv: Conversation,
@@ -706,10 +778,21 @@ class ViscaIpAnalyser:
         time: float,
         data: bytes,
         *,
+        party: str,
         decoded: str | None = None,
         expected: str | None = None,
         requirement: str = REQUIREMENT,
     ) -> None:
-        finding = Finding(VIOLATION, check, requirement, summary, conv.key, frame, time, data)
-        finding.decoded, finding.expected = decoded, expected
-        self.analysis.add(finding)
+        self._add(
+            VIOLATION,
+            conv,
+            check,
+            summary,
+            frame,
+            time,
+            data,
+            party=party,
+            decoded=decoded,
+            expected=expected,
+            requirement=requirement,
+        )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from conformance.analyze.model import hexs
+from conformance.analyze.model import CAMERA, CONTROLLER, NOTE, VIOLATION, hexs
 from dissectors import visca
 from dissectors import visca_table as table
 
@@ -31,6 +31,9 @@ ERROR = "error"
 OTHER = "other"
 REQUESTS = (COMMAND, INQUIRY, CANCEL, BROADCAST)
 REPLIES = (ACK, COMPLETION, ANSWER, ERROR)
+
+#: what a reply that answers the wrong request should have been
+REPLY_EXPECTED = "ACK then Completion for a command, the answer for an inquiry"
 
 #: error codes (``y0 6z ee FF``) that say a malformed or unsupported message
 #: crossed the wire; the others (buffer full, cancelled, no socket, not
@@ -115,3 +118,41 @@ def refuses_valid(error: Message, *, flawed: bool) -> bool:
 def reply_address_ok(request: Message, reply: Message) -> bool:
     """A reply comes from the camera the request was addressed to (§3.1: 8x -> x+8 0)."""
     return request.camera is None or reply.camera is None or request.camera == reply.camera
+
+
+def address_problem(request: Message, reply: Message) -> tuple[str, str] | None:
+    """(summary, expected) of a reply from another camera than the request's, or None."""
+    if reply_address_ok(request, reply):
+        return None
+    return (
+        f"reply from camera {reply.camera} to a request for camera {request.camera}",
+        f"reply address {(request.camera or 1) + 8:X}0",
+    )
+
+
+def judge_error(
+    error: Message, what: str, frame: int, *, flawed: bool
+) -> tuple[str, str, str | None]:
+    """(kind, summary, expected) of the error reply *error* to the request *what* sent
+    in *frame*: a VIOLATION when :func:`refuses_valid`, else a NOTE ("rightly" for a
+    Message_Length_Error or Syntax_Error to a flawed request)."""
+    refused = refuses_valid(error, flawed=flawed)
+    rightly = "" if refused or error.error not in MALFORMED_ERRORS else ": rightly"
+    return (
+        VIOLATION if refused else NOTE,
+        f"{error.error_name} in answer to {what} (frame {frame}){rightly}",
+        "an ACK or answer: the request was valid" if refused else None,
+    )
+
+
+def sender(data: bytes) -> str:
+    """Who sent a message, from its address byte (§3.1): CONTROLLER for ``8x`` / ``88``,
+    CAMERA for ``y0``, "" when the first byte is neither."""
+    if not data:
+        return ""
+    first = data[0]
+    if 0x81 <= first <= 0x88:
+        return CONTROLLER
+    if first >= 0x90 and first & 0x0F == 0 and first != 0xFF:
+        return CAMERA
+    return ""

@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from conformance.analyze import visca_msg as vm
-from conformance.analyze.model import CAPTURE, NOTE, VIOLATION, Analysis, Conversation, Finding
+from conformance.analyze.model import CAMERA, CAPTURE, Analysis, Conversation, Finding
 from conformance.analyze.streams import Direction, Stream
 from dissectors import visca_table as table
 
@@ -46,7 +46,8 @@ class _Request:
 
 class ViscaStream(Stream):
     """VISCA in a byte stream; ``from_client`` may be unreliable (a serial log
-    without direction marks): the address byte says who sent a message."""
+    without direction marks): the address byte says who sent a message, and
+    bytes that fit no message have no party."""
 
     protocol_requirement = vm.REQUIREMENT
     check_prefix = "visca"
@@ -104,6 +105,7 @@ class ViscaStream(Stream):
                     "visca.unterminated",
                     f"no FF terminator within {table.MAX_LEN} bytes of an address byte",
                     data,
+                    party=self._party(from_client, data),
                     expected=f"a message of {table.MIN_LEN}..{table.MAX_LEN} bytes ending in FF",
                 )
                 continue
@@ -111,29 +113,37 @@ class ViscaStream(Stream):
             del buf[: end + 1]
             self._message(from_client, data)
 
+    def _party(self, from_client: bool, data: bytes, *, answer: bool | None = None) -> str:
+        if self.directed:
+            return self.conv.party(from_client)
+        if answer is not None:
+            return self.conv.party(not answer)
+        return vm.sender(data)  # "" for bytes without an address byte
+
     # ------------------------------------------------------------ pairing
 
     def _message(self, from_client: bool, data: bytes) -> None:
         head = self._waiting[0] if self._waiting else None
         msg = vm.classify(data, head.data if head is not None else None)
         self.note(from_client, data, msg.line)
-        if msg.problems:
-            self.violation(
-                "visca.invalid",
-                f"invalid VISCA message: {'; '.join(msg.problems)}",
-                data,
-                decoded=msg.line,
-            )
+        answer: bool | None = None  # None: neither a request nor a reply
         if msg.kind == vm.BROADCAST:  # 88: a request, or its echo / answer
             if self.directed:
                 answer = not from_client
             else:
                 answer = head is not None and head.msg.kind == vm.BROADCAST
+        elif msg.kind in vm.REQUESTS or msg.kind in vm.REPLIES:
+            answer = msg.kind in vm.REPLIES
+        if msg.problems:
+            self.violation(
+                "visca.invalid",
+                f"invalid VISCA message: {'; '.join(msg.problems)}",
+                data,
+                party=self._party(from_client, data, answer=answer),
+                decoded=msg.line,
+            )
+        if answer is not None:
             (self._reply if answer else self._request)(data, msg)
-        elif msg.kind in vm.REQUESTS:
-            self._request(data, msg)
-        elif msg.kind in vm.REPLIES:
-            self._reply(data, msg)
 
     def _request(self, data: bytes, msg: vm.Message) -> None:
         self.conv.requests += 1
@@ -171,21 +181,24 @@ class ViscaStream(Stream):
             vm.INQUIRY: (vm.ANSWER,),
             vm.BROADCAST: (vm.BROADCAST,),
         }[head.msg.kind]
-        if not vm.reply_address_ok(head.msg, msg):
+        wrong_address = vm.address_problem(head.msg, msg)
+        if wrong_address is not None:
             self.violation(
                 "visca.reply-address",
-                f"reply from camera {msg.camera} to a request for camera {head.msg.camera}",
+                wrong_address[0],
                 data,
+                party=CAMERA,
                 decoded=msg.line,
-                expected=f"reply address {(head.msg.camera or 1) + 8:X}0",
+                expected=wrong_address[1],
             )
         if msg.kind not in expected_kind:
             self.violation(
                 "visca.reply-mismatch",
                 f"{msg.name} does not answer {head.msg.name} (frame {head.frame})",
                 data,
+                party=CAMERA,
                 decoded=msg.line,
-                expected="ACK then Completion for a command, the answer for an inquiry",
+                expected=vm.REPLY_EXPECTED,
             )
             self._first(head, done=True)
             return
@@ -215,15 +228,16 @@ class ViscaStream(Stream):
             self.conv.completion.add(self._time - req.time)
 
     def _error(self, req: _Request, data: bytes, msg: vm.Message) -> None:
-        refused = vm.refuses_valid(msg, flawed=bool(req.msg.problems))
+        flawed = bool(req.msg.problems)
+        kind, summary, expected = vm.judge_error(msg, req.msg.name, req.frame, flawed=flawed)
         self.violation(
             "visca.error-reply",
-            f"{msg.error_name} in answer to {req.msg.name} (frame {req.frame})"
-            + ("" if refused or msg.error not in vm.MALFORMED_ERRORS else ": rightly"),
+            summary,
             data,
-            kind=VIOLATION if refused else NOTE,
+            party=CAMERA,
+            kind=kind,
             decoded=msg.line,
-            expected="an ACK or answer: the request was valid" if refused else None,
+            expected=expected,
         )
 
     def _orphan(self, data: bytes, msg: vm.Message) -> None:
@@ -233,6 +247,7 @@ class ViscaStream(Stream):
             "visca.orphan-reply",
             f"{msg.name} answers no request awaiting one",
             data,
+            party=CAMERA,
             decoded=msg.line,
             expected="a reply only to a request sent before it",
         )
@@ -278,6 +293,7 @@ class ViscaStream(Stream):
                     req.time if self.timed else None,
                     req.data,
                     req.msg.line,
+                    party="",
                 )
             )
             return
@@ -292,6 +308,7 @@ class ViscaStream(Stream):
             check,
             summary,
             req.data,
+            party=CAMERA,
             decoded=req.msg.line,
             expected=f"a {what}",
             frame=req.frame,

@@ -66,12 +66,15 @@ _PREFIX = re.compile(
 )
 
 
-def _clock(text: str) -> float:
+def parse_clock(text: str) -> float:
+    """Seconds since midnight of a ``12:00:01.123`` (or ``12:00:01,123``) time of day."""
     h, m, s = text.replace(",", ".").split(":")
     return int(h) * 3600 + int(m) * 60 + float(s)
 
 
-def _iso(text: str) -> float:
+def parse_iso(text: str) -> float:
+    """Epoch seconds of an ISO 8601 time (``2026-11-21T12:00:01.123Z``, a ``,`` decimal
+    mark or a ``+01:00`` offset allowed); without an offset it is local time."""
     text = text.replace(",", ".").replace("Z", "+00:00")
     return datetime.fromisoformat(text).timestamp()
 
@@ -86,12 +89,12 @@ def read_log(lines: Iterable[str]) -> Iterator[Line]:
             continue
         when: float | None = None
         if match["clock"]:
-            when = _clock(match["clock"]) + day
+            when = parse_clock(match["clock"]) + day
             if last is not None and when < last - 43_200:  # past midnight
                 day += 86_400
                 when += 86_400
         elif match["iso"]:
-            when = _iso(match["iso"])
+            when = parse_iso(match["iso"])
         if when is not None:
             last = when
         yield Line(number, match["text"], when, match["dir"])
