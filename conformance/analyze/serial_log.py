@@ -24,7 +24,7 @@ from conformance.analyze import visca_msg as vm
 from conformance.analyze.model import NOTE, Analysis, Finding
 from conformance.analyze.pelco_stream import PelcoStream
 from conformance.analyze.visca_stream import ViscaStream
-from conformance.at.lines import parse_clock, parse_iso
+from conformance.at.lines import LogClock
 from conformance.decode import PELCO_FRAMING, parse_hex, split_visca
 from dissectors import pelco
 
@@ -65,7 +65,7 @@ class LogReader:
         offset = 0
         previous = b""
         squeezed = False
-        day, last = 0.0, None
+        clock = LogClock()
         direction: bool | None = None
         with self.path.open(encoding="utf-8", errors="replace") as f:
             for number, raw in enumerate(f, 1):
@@ -107,22 +107,14 @@ class LogReader:
                 except ValueError:
                     self._unparsed(number, text)
                     continue
-                when = None
-                if match["clock"]:
-                    when = parse_clock(match["clock"]) + day
-                    if last is not None and when < last - 43_200:  # past midnight
-                        day += 86_400
-                        when += 86_400
-                elif match["iso"]:
-                    when = parse_iso(match["iso"])
+                when = clock.when(match["clock"], match["iso"])
                 if when is not None:
                     self.timed = True
-                    last = when
                 mark = match["dir"]
                 if mark:
                     self.directed = True
                     direction = mark[0] in ">Tt"
-                yield Chunk(number, when if when is not None else last, direction, data)
+                yield Chunk(number, when if when is not None else clock.last, direction, data)
 
     @staticmethod
     def _dump_bytes(rest: str) -> bytes | None:

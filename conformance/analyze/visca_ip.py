@@ -161,7 +161,8 @@ class ViscaIpAnalyser:
             msg = vm.classify(payload, request)
             if msg.problems:
                 flawed = True
-                self._violation(
+                self._add(
+                    VIOLATION,
                     conv,
                     "visca.invalid",
                     f"invalid VISCA message: {'; '.join(msg.problems)}",
@@ -202,7 +203,8 @@ class ViscaIpAnalyser:
         flawed = False
         if length != actual or not 0 < length <= vip.MAX_PAYLOAD:
             flawed = True
-            self._violation(
+            self._add(
+                VIOLATION,
                 conv,
                 "visca-ip.length",
                 f"payload length field {length} but {actual} payload bytes follow",
@@ -214,7 +216,8 @@ class ViscaIpAnalyser:
             )
         if ptype not in _TYPES:
             flawed = True
-            self._violation(
+            self._add(
+                VIOLATION,
                 conv,
                 "visca-ip.payload-type",
                 f"unknown payload type {ptype:04X}",
@@ -259,7 +262,8 @@ class ViscaIpAnalyser:
                 req = _Request(seq, frame, time, ptype, data[vip.HEADER_LEN :], None, True)
                 self._cut(pair, from_controller, req)
             return
-        self._violation(
+        self._add(
+            VIOLATION,
             conv,
             "visca-ip.short",
             f"{len(data)}-byte datagram: shorter than the 8-byte header",
@@ -306,7 +310,8 @@ class ViscaIpAnalyser:
     def _request(self, pair: _Pair, req: _Request, data: bytes) -> None:
         conv = pair.conv
         if req.ptype in _REPLY_TYPES:
-            self._violation(
+            self._add(
+                VIOLATION,
                 conv,
                 "visca-ip.payload-type",
                 f"the controller sent reply payload type {_ptype_name(req.ptype)}",
@@ -330,7 +335,8 @@ class ViscaIpAnalyser:
                 pair.last = None
                 pair.reset_seq = req.seq
             elif not req.flawed:
-                self._violation(
+                self._add(
+                    VIOLATION,
                     conv,
                     "visca-ip.control-payload",
                     f"unknown control command payload {vm.hexs(req.payload)}",
@@ -349,7 +355,8 @@ class ViscaIpAnalyser:
             and req.msg.kind == vm.INQUIRY
             and not req.flawed
         ):
-            self._violation(
+            self._add(
+                VIOLATION,
                 conv,
                 "visca-ip.payload-type",
                 "a VISCA inquiry sent with payload type 0100 (VISCA command)",
@@ -388,7 +395,8 @@ class ViscaIpAnalyser:
                     party=CONTROLLER,
                 )
                 return False
-            self._violation(
+            self._add(
+                VIOLATION,
                 conv,
                 "visca-ip.duplicate-sequence",
                 f"sequence number {req.seq} reused for a different message "
@@ -416,7 +424,8 @@ class ViscaIpAnalyser:
         else:
             check, tail = "visca-ip.sequence-backwards", " without a RESET"
             wanted = f"sequence number {expected}, or a RESET first"
-        self._violation(
+        self._add(
+            VIOLATION,
             conv,
             check,
             f"sequence number {req.seq} after {previous}{tail}",
@@ -457,7 +466,8 @@ class ViscaIpAnalyser:
             self._control_reply(pair, frame, time, seq, payload, data)
             return
         if ptype != vip.REPLY and ptype in vip.PAYLOAD_TYPES:
-            self._violation(
+            self._add(
+                VIOLATION,
                 conv,
                 "visca-ip.reply-type",
                 f"the camera answered with payload type {_ptype_name(ptype)}",
@@ -476,7 +486,8 @@ class ViscaIpAnalyser:
             return
         wrong_address = vm.address_problem(req.msg, msg) if req.msg is not None else None
         if wrong_address is not None:
-            self._violation(
+            self._add(
+                VIOLATION,
                 conv,
                 "visca.reply-address",
                 wrong_address[0],
@@ -501,7 +512,8 @@ class ViscaIpAnalyser:
             fits = kind == vm.ANSWER and req.msg is not None and req.msg.kind == vm.INQUIRY
         if not fits and not flawed:
             what = req.msg.name if req.msg is not None else _ptype_name(req.ptype)
-            self._violation(
+            self._add(
+                VIOLATION,
                 conv,
                 "visca.reply-mismatch",
                 f"{msg.name} does not answer {what} (frame {req.frame})",
@@ -529,7 +541,8 @@ class ViscaIpAnalyser:
                 self._first_reply(pair, control, time, done=True)
                 return
             if visca_req is not None:
-                self._violation(
+                self._add(
+                    VIOLATION,
                     conv,
                     "visca-ip.reply-type",
                     f"a control ACK answers a VISCA request (frame {visca_req.frame})",
@@ -545,7 +558,8 @@ class ViscaIpAnalyser:
             return
         req = visca_req or control
         if payload not in _CONTROL_ERRORS:
-            self._violation(
+            self._add(
+                VIOLATION,
                 conv,
                 "visca-ip.control-payload",
                 f"unknown control reply payload {vm.hexs(payload)}",
@@ -615,7 +629,8 @@ class ViscaIpAnalyser:
         data: bytes,
         msg: vm.Message | None,
     ) -> None:
-        self._violation(
+        self._add(
+            VIOLATION,
             pair.conv,
             "visca-ip.orphan-reply",
             f"reply with sequence number {seq} answers no request awaiting one "
@@ -698,7 +713,8 @@ class ViscaIpAnalyser:
             conv.details["no_completion"] = conv.details.get("no_completion", 0) + 1
             check = "visca-ip.no-completion"
             summary = f"{name} acknowledged but not completed within {COMPLETION_BOUND:g} s"
-        self._violation(
+        self._add(
+            VIOLATION,
             conv,
             check,
             f"{summary} (seq {req.seq})",
@@ -768,31 +784,3 @@ class ViscaIpAnalyser:
         else:
             self.analysis.add(finding)
         return finding
-
-    def _violation(
-        self,
-        conv: Conversation,
-        check: str,
-        summary: str,
-        frame: int,
-        time: float,
-        data: bytes,
-        *,
-        party: str,
-        decoded: str | None = None,
-        expected: str | None = None,
-        requirement: str = REQUIREMENT,
-    ) -> None:
-        self._add(
-            VIOLATION,
-            conv,
-            check,
-            summary,
-            frame,
-            time,
-            data,
-            party=party,
-            decoded=decoded,
-            expected=expected,
-            requirement=requirement,
-        )

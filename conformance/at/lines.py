@@ -79,24 +79,38 @@ def parse_iso(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
+class LogClock:
+    """The time of each line of a log stamped with a time of day or an ISO time: a
+    time of day more than 12 h before the previous stamp has passed midnight."""
+
+    def __init__(self) -> None:
+        self.day = 0.0
+        self.last: float | None = None
+
+    def when(self, clock: str | None, iso: str | None) -> float | None:
+        """Seconds of the line's stamp (time of day: since the first midnight; ISO:
+        epoch), None without one.  The latest stamp is kept in :attr:`last`."""
+        when: float | None = None
+        if clock:
+            when = parse_clock(clock) + self.day
+            if self.last is not None and when < self.last - 43_200:  # past midnight
+                self.day += 86_400
+                when += 86_400
+        elif iso:
+            when = parse_iso(iso)
+        if when is not None:
+            self.last = when
+        return when
+
+
 def read_log(lines: Iterable[str]) -> Iterator[Line]:
     """The dialogue lines of a recorded log (blank lines skipped)."""
-    day = 0.0
-    last: float | None = None
+    clock = LogClock()
     for number, raw in enumerate(lines, 1):
         match = _PREFIX.match(raw.rstrip("\r\n"))
         if match is None or not match["text"]:
             continue
-        when: float | None = None
-        if match["clock"]:
-            when = parse_clock(match["clock"]) + day
-            if last is not None and when < last - 43_200:  # past midnight
-                day += 86_400
-                when += 86_400
-        elif match["iso"]:
-            when = parse_iso(match["iso"])
-        if when is not None:
-            last = when
+        when = clock.when(match["clock"], match["iso"])
         yield Line(number, match["text"], when, match["dir"])
 
 
