@@ -1,59 +1,52 @@
 """Check a rendered Allure report the way a reader sees it: in a real headless Chromium.
 
-The report directory is served over HTTP on 127.0.0.1 (the awesome app fetches its
-data files, which ``file://`` pages may not do) and opened with headless Chromium.
-Every host name but 127.0.0.1 is made unresolvable and every request for another host
-is sent to the same server as a proxy, which refuses and records it, so nothing leaves
-the machine.  Chromium asks Google hosts for updates and sign-in by itself whatever
+Finds and runs Chromium and puts the check together.  The report directory is
+served on 127.0.0.1 by :mod:`reports.report_server`, which is also Chromium's proxy
+and refuses every request for another host; every host name but 127.0.0.1 is made
+unresolvable.  Chromium asks Google hosts for updates and sign-in by itself whatever
 the flags say, so the requests a *page* made are told apart with Chromium's network
-log (``--log-net-log``): those carry the page's origin as their initiator.
-
-The DOM Chromium holds after the app rendered is read for the numbers the report shows
-(the awesome app's ``data-testid`` markers: the ``metadata-item-*`` header and the
-``tab-*`` counters above the test tree); ``conformance-summary.html`` is read for its
-``<table id="totals">`` cells (``data-status`` = status or ``total``, the count as text).
+log (``--log-net-log``): those carry the page's origin as their initiator.  The DOM
+Chromium holds after the pages rendered is read by :mod:`reports.page_checks`; the
+screenshots must be PNGs of the window size that are not blank.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import struct
 import subprocess
 import tempfile
-import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
-from functools import partial
-from html.parser import HTMLParser
+from contextlib import suppress
 from http import HTTPStatus
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from conformance.errors import FrameworkError
-from reports.allure_cli import is_inline_tracker
-from reports.summary_page import PAGE
+from reports.page_checks import (
+    SUMMARY_PAGE,
+    BrowserCheck,
+    check_report_dom,
+    check_summary_dom,
+    expected_counts,
+    links_to,
+)
+from reports.report_server import LOCAL_HOST, serve_report
 
 ENV_VAR = "CONFORMANCE_CHROMIUM"
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 INSTALL_HINT = f"install Debian's `chromium` package or set {ENV_VAR}"
-SUMMARY_PAGE = PAGE
-STATUSES = ("passed", "failed", "broken", "skipped", "unknown")
-KEYS = (*STATUSES, "total")
 WINDOW = (1400, 1000)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MIN_PNG_BYTES = 8_000  # a blank 1400x1000 page is about 6 kB
 VIRTUAL_TIME_MS = 15_000  # virtual time: an idle page fast-forwards through it
-IO_TIMEOUT = 10.0  # seconds, for each socket of the report server
+STOP_TIMEOUT = 10.0  # seconds to wait for a killed Chromium to end
 
-LOCAL_HOST = "127.0.0.1"
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -68,33 +61,10 @@ CHROMIUM_FLAGS = (
     "--mute-audio",
     f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {LOCAL_HOST}",
 )
-_VOID = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param"}
-    | {"source", "track", "wbr"}
-)
 
 
 class ChromiumMissing(FrameworkError):
     """No Chromium to run; the message says how to get one."""
-
-
-@dataclass
-class BrowserCheck:
-    """What headless Chromium showed; ``problems == []`` means the report passed."""
-
-    report_counts: dict[str, int] = field(default_factory=dict)  # header: total and statuses
-    tab_counts: dict[str, int] = field(default_factory=dict)  # counters above the tree
-    tree_leaves: int = 0  # test rows rendered in the tree
-    summary_counts: dict[str, int] | None = None  # conformance-summary.html #totals
-    screenshots: list[Path] = field(default_factory=list)
-    fetched: list[tuple[str, int]] = field(default_factory=list)  # (served path, HTTP status)
-    external: list[str] = field(default_factory=list)  # URLs on other hosts the pages asked for
-    blocked: list[str] = field(default_factory=list)  # all refused proxy requests, Chromium's too
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 def find_chromium() -> str | None:
@@ -119,237 +89,6 @@ def require_chromium() -> str:
     return exe
 
 
-# --- a minimal DOM ------------------------------------------------------------
-
-
-@dataclass
-class Node:
-    """An element of a serialised DOM, enough to find markers and read their text."""
-
-    tag: str
-    attrs: dict[str, str]
-    children: list[Node | str] = field(default_factory=list)
-
-    def iter(self) -> Iterator[Node]:
-        """This element and every element below it, in document order."""
-        stack: list[Node] = [self]
-        while stack:
-            node = stack.pop()
-            yield node
-            stack.extend(reversed([c for c in node.children if isinstance(c, Node)]))
-
-    def text(self) -> str:
-        parts: list[str] = []
-        stack: list[Node | str] = [self]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, str):
-                parts.append(item)
-            else:
-                stack.extend(reversed(item.children))
-        return "".join(parts)
-
-    def find_all(self, attr: str, value: str | re.Pattern[str] | None = None) -> list[Node]:
-        """Elements carrying ``attr`` (equal to, or fully matching, ``value`` if given)."""
-        found = []
-        for node in self.iter():
-            got = node.attrs.get(attr)
-            if got is None:
-                continue
-            if value is None or (
-                got == value if isinstance(value, str) else value.fullmatch(got) is not None
-            ):
-                found.append(node)
-        return found
-
-    def find(self, attr: str, value: str | re.Pattern[str] | None = None) -> Node | None:
-        found = self.find_all(attr, value)
-        return found[0] if found else None
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {})
-        self._stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs})
-        self._stack[-1].children.append(node)
-        if tag not in _VOID:
-            self._stack.append(node)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._stack[-1].children.append(Node(tag, {k: v or "" for k, v in attrs}))
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self._stack) - 1, 0, -1):
-            if self._stack[depth].tag == tag:
-                del self._stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self._stack[-1].children.append(data)
-
-
-def parse_dom(html: str) -> Node:
-    """The element tree of ``html`` (as Chromium's ``--dump-dom`` serialises it)."""
-    builder = _TreeBuilder()
-    builder.feed(html)
-    builder.close()
-    return builder.root
-
-
-# --- what the pages must show -------------------------------------------------
-
-
-def _count(text: str) -> int | None:
-    text = text.strip().replace(",", "").replace("\u00a0", "")
-    return int(text) if text.isdigit() else None
-
-
-def _expected(expect: Mapping[str, int] | None) -> dict[str, int] | None:
-    """``expect`` completed: statuses left out are 0, ``total`` defaults to their sum."""
-    if expect is None:
-        return None
-    unknown = sorted(set(expect) - set(KEYS))
-    if unknown:
-        raise FrameworkError(f"unknown keys in expect: {', '.join(unknown)} (use {KEYS})")
-    if any(not isinstance(v, int) or v < 0 for v in expect.values()):
-        raise FrameworkError(f"expect needs counts >= 0, not {dict(expect)}")
-    full = {status: expect.get(status, 0) for status in STATUSES}
-    full["total"] = expect.get("total", sum(full.values()))
-    return full
-
-
-def _consistency(counts: Mapping[str, int], where: str) -> list[str]:
-    shown = [counts[s] for s in STATUSES if s in counts]
-    if "total" in counts and shown and sum(shown) != counts["total"]:
-        return [f"{where}: the statuses add up to {sum(shown)}, not the total {counts['total']}"]
-    return []
-
-
-def tracker_problems(root: Node, page_url: str, page: str) -> list[str]:
-    """Scripts from another host and inline analytics snippets left in a page."""
-    problems = []
-    own_host = urlsplit(page_url).hostname
-    for node in root.iter():
-        if node.tag != "script":
-            continue
-        src = node.attrs.get("src")
-        if src:
-            url = urljoin(page_url, src)
-            host = urlsplit(url).hostname
-            if urlsplit(url).scheme != "data" and host != own_host:
-                problems.append(f"{page}: script from another host remains: {url}")
-            continue
-        body = node.text()
-        if is_inline_tracker(body):
-            problems.append(f"{page}: inline analytics script remains: {body.strip()[:80]!r}")
-    return problems
-
-
-def _app_numbers(root: Node, check: BrowserCheck) -> None:
-    for item in root.find_all("data-testid", re.compile(r"metadata-item-[\w-]+")):
-        key = item.attrs["data-testid"].removeprefix("metadata-item-")
-        value = item.find("data-testid", "metadata-value")
-        count = _count(value.text()) if value is not None else None
-        if key in KEYS and count is not None:
-            check.report_counts[key] = count
-    for tab in root.find_all("data-testid", re.compile(r"tab-[\w-]+")):
-        key = tab.attrs["data-testid"].removeprefix("tab-")
-        key = "total" if key == "all" else key
-        counter = tab.find("data-testid", "counter")
-        count = _count(counter.text()) if counter is not None else None
-        if key in KEYS and count is not None:
-            check.tab_counts[key] = count
-    check.tree_leaves = len(root.find_all("data-testid", "tree-leaf"))
-
-
-def check_report_dom(
-    html: str, page_url: str, expect: Mapping[str, int] | None, check: BrowserCheck
-) -> None:
-    """Read the rendered awesome app into ``check`` and add what is wrong to its problems."""
-    root = parse_dom(html)
-    check.problems += tracker_problems(root, page_url, "index.html")
-    app = root.find("id", "app")
-    if app is None or not any(isinstance(c, Node) for c in app.children):
-        check.problems.append("index.html: the Allure app did not render (#app is empty)")
-        return
-    missing = [
-        marker
-        for marker in ("report-header", "tree-content")
-        if root.find("data-testid", marker) is None
-    ]
-    if root.find("id", "allure-app-loader") is not None:
-        missing.append("(the loading screen is still up)")
-    if missing:
-        check.problems.append(f"index.html: the report did not finish rendering: {missing}")
-        return
-    _app_numbers(root, check)
-    shown = check.report_counts
-    if "total" not in shown:
-        check.problems.append("index.html: the report shows no total test count")
-    check.problems += _consistency(shown, "index.html")
-    for key, count in check.tab_counts.items():
-        if key in shown and shown[key] != count:
-            check.problems.append(
-                f"index.html: the {key} tab counts {count} but the header shows {shown[key]}"
-            )
-    expected = _expected(expect)
-    for key, want in (expected or {}).items():
-        got = shown.get(key, 0)  # the app leaves statuses without tests out
-        if got != want:
-            check.problems.append(f"index.html: the report shows {key} = {got}, expected {want}")
-
-
-def check_summary_dom(
-    html: str, page_url: str, expect: Mapping[str, int] | None, check: BrowserCheck
-) -> None:
-    """Read ``#totals`` of the summary page into ``check`` and add what is wrong."""
-    root = parse_dom(html)
-    check.problems += tracker_problems(root, page_url, SUMMARY_PAGE)
-    table = root.find("id", "totals")
-    if table is None:
-        check.problems.append(f'{SUMMARY_PAGE}: no <table id="totals">')
-        return
-    counts: dict[str, int] = {}
-    for cell in table.find_all("data-status"):
-        key, count = cell.attrs["data-status"], _count(cell.text())
-        if key not in KEYS:
-            check.problems.append(f"{SUMMARY_PAGE}: unknown data-status {key!r}")
-        elif count is None:
-            check.problems.append(f"{SUMMARY_PAGE}: the {key} cell is not a count: {cell.text()!r}")
-        else:
-            counts[key] = count
-    check.summary_counts = counts
-    if "total" not in counts:
-        check.problems.append(f"{SUMMARY_PAGE}: #totals has no total cell")
-    check.problems += _consistency(counts, SUMMARY_PAGE)
-    expected = _expected(expect)
-    if expected is None:  # no numbers given: the summary must agree with the report
-        expected = {k: check.report_counts.get(k, 0) for k in counts}
-        source = "the report shows"
-    else:
-        source = "expected"
-    for key, want in expected.items():
-        got = counts.get(key)
-        if got is None and want:
-            check.problems.append(f"{SUMMARY_PAGE}: no {key} cell, {source} {want}")
-        elif got is not None and got != want:
-            check.problems.append(f"{SUMMARY_PAGE}: {key} = {got}, {source} {want}")
-
-
-def links_to(html: str, page_url: str, target: str) -> bool:
-    """Whether the page has an ``<a href>`` to ``target`` (a path on the same server)."""
-    wanted = urlsplit(urljoin(page_url, target)).path
-    return any(
-        urlsplit(urljoin(page_url, a.attrs["href"])).path == wanted
-        for a in parse_dom(html).find_all("href")
-        if a.tag == "a"
-    )
-
-
 def png_problems(path: Path, size: tuple[int, int] = WINDOW) -> list[str]:
     """A screenshot must be a PNG of the window size and not (nearly) blank."""
     if not path.is_file():
@@ -364,68 +103,6 @@ def png_problems(path: Path, size: tuple[int, int] = WINDOW) -> list[str]:
     if path.stat().st_size < MIN_PNG_BYTES:
         problems.append(f"{path.name} has only {path.stat().st_size} bytes: a blank page?")
     return problems
-
-
-# --- serving the report -------------------------------------------------------
-
-
-class _Handler(SimpleHTTPRequestHandler):
-    """Serves the report quietly; refuses and records requests meant for other hosts."""
-
-    timeout = IO_TIMEOUT
-    check: BrowserCheck
-    lock: threading.Lock
-    _proxied = False
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if not self._proxied:
-            with self.lock:
-                self.check.fetched.append((urlsplit(self.path).path, int(code)))
-
-    def _refuse_proxied(self) -> bool:
-        absolute = self.path.startswith(("http://", "https://", "ws://", "wss://"))
-        self._proxied = self.command == "CONNECT" or absolute
-        if not self._proxied:
-            return False
-        with self.lock:
-            self.check.blocked.append(f"{self.command} {self.path}")
-        self.send_error(HTTPStatus.FORBIDDEN, "no request leaves this machine")
-        return True
-
-    def do_GET(self) -> None:
-        if not self._refuse_proxied():
-            super().do_GET()
-
-    def do_HEAD(self) -> None:
-        if not self._refuse_proxied():
-            super().do_HEAD()
-
-    def _other(self) -> None:
-        if not self._refuse_proxied():
-            self.send_error(HTTPStatus.METHOD_NOT_ALLOWED)
-
-    do_CONNECT = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _other
-
-
-@contextmanager
-def serve_report(directory: Path, check: BrowserCheck) -> Iterator[int]:
-    """Serve ``directory`` on 127.0.0.1 from a thread; yields the port."""
-    handler = type("Handler", (_Handler,), {"check": check, "lock": threading.Lock()})
-    server = ThreadingHTTPServer((LOCAL_HOST, 0), partial(handler, directory=str(directory)))
-    server.daemon_threads = True
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-    )
-    thread.start()
-    try:
-        yield int(server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=IO_TIMEOUT)
 
 
 # --- running Chromium ---------------------------------------------------------
@@ -478,7 +155,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     except (ProcessLookupError, PermissionError):
         proc.kill()
     with suppress(subprocess.TimeoutExpired):
-        proc.communicate(timeout=IO_TIMEOUT)
+        proc.communicate(timeout=STOP_TIMEOUT)
 
 
 def run_chromium(
@@ -591,7 +268,7 @@ def check_report(
     screenshot = Path(screenshot).resolve() if screenshot is not None else None
     if not (report_dir / "index.html").is_file():
         raise FrameworkError(f"no index.html in {report_dir}: not a rendered report")
-    _expected(expect)  # bad expectations fail before Chromium starts
+    expected_counts(expect)  # bad expectations fail before Chromium starts
     exe = require_chromium()
 
     deadline = time.monotonic() + timeout

@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import TextIO
 from xml.sax.saxutils import escape, quoteattr
 
-from reports.results import ResultSet, TestResult, load_results
+from reports.results import NO_EPIC, ResultSet, TestResult, load_results
 
-NO_EPIC = "Other"
 SUITES_NAME = "Conformance"
 #: characters XML 1.0 does not allow (tab, newline and carriage return are allowed)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

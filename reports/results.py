@@ -30,6 +30,9 @@ KEPT_LABELS = frozenset({"epic", "feature", "story", "requirement", "device", "m
 TRANSCRIPT_PREFIX = "transcript"
 MAX_MESSAGE = 8000  # characters of a status message kept per result
 MAX_INVALID_LISTED = 50  # invalid files named on the page; all are counted
+#: the protocol (``epic``) and the model the reports file a result without that label under
+NO_EPIC = "Other"
+ANY_MODEL = "any"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,18 +16,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from reports.categories import category_slug
+from reports.failures import Failure
 from reports.results import STATUSES, ResultSet, load_results
-from reports.summary import (
-    UNCOVERED,
-    Breakdown,
-    Counts,
-    Failure,
-    Summary,
-    TestRef,
-    build_summary,
-    category_slug,
-    to_json,
-)
+from reports.summary import Breakdown, Summary, build_summary, to_json
+from reports.verdicts import UNCOVERED, Counts, TestRef
 
 PAGE = "conformance-summary.html"
 DATA = "conformance-summary.json"

@@ -1,4 +1,5 @@
-"""Checking rendered reports in a real headless Chromium (reports.browser)."""
+"""Checking rendered reports in a real headless Chromium (reports.browser, reports.dom,
+reports.page_checks, reports.report_server)."""
 
 from __future__ import annotations
 
@@ -18,23 +19,24 @@ from reports.browser import (
     ENV_VAR,
     MIN_PNG_BYTES,
     PNG_SIGNATURE,
-    SUMMARY_PAGE,
-    BrowserCheck,
     ChromiumMissing,
-    Node,
     check_report,
-    check_report_dom,
-    check_summary_dom,
     find_chromium,
     foreign_page_requests,
-    links_to,
     netlog_requests,
-    parse_dom,
     png_problems,
     require_chromium,
-    serve_report,
+)
+from reports.dom import Node, parse_dom
+from reports.page_checks import (
+    SUMMARY_PAGE,
+    BrowserCheck,
+    check_report_dom,
+    check_summary_dom,
+    links_to,
     tracker_problems,
 )
+from reports.report_server import serve_report
 from tests.test_report import write_results
 
 TESTS = {

@@ -1,6 +1,6 @@
-"""The conformance summary (reports.results, reports.summary, reports.summary_page)
-from hand-made Allure results with planted failures of each kind, and the
-plugin's ``finding`` attachment and ``octt`` labels."""
+"""The conformance summary (reports.results, reports.summary and the modules of its
+views, reports.summary_page) from hand-made Allure results with planted failures of
+each kind, and the plugin's ``finding`` attachment and ``octt`` labels."""
 
 from __future__ import annotations
 
@@ -16,15 +16,12 @@ import pytest
 
 from conformance.allure_support import octt_ids
 from dissectors import visca_table
+from reports.certification import load_profiles
+from reports.failures import finding_from_message
 from reports.results import load_results, read_head
-from reports.summary import (
-    build_summary,
-    finding_from_message,
-    load_profiles,
-    load_requirements,
-    to_json,
-)
+from reports.summary import build_summary, to_json
 from reports.summary_page import LINK_ID, PAGE, inject_link, render, write_summary
+from reports.traceability import load_requirements
 from tests.conftest import allure_results, labels
 
 pytest_plugins = ["pytester"]
