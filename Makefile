@@ -36,7 +36,7 @@ demo: install
 	  --corpus fuzz-findings --results allure-results || status=1; \
 	$(BIN)/conformance analyze tests/data/captures/suites-vs-emulators.pcapng \
 	  --allure allure-results || status=1; \
-	$(BIN)/conformance report allure-results -o allure-report || exit $$?; \
+	$(BIN)/conformance report allure-results -o allure-report --check || exit $$?; \
 	echo "Report: $(CURDIR)/allure-report/index.html (serve it, e.g. $(BIN)/python -m http.server -d allure-report)"; \
 	exit $$status
 

@@ -270,6 +270,27 @@ def cmd_report(args: argparse.Namespace) -> int:
     )
     print(f"report: {index}")
     print(f"summary: {index.with_name('conformance-summary.html')}")
+    return _check_in_browser(index.parent) if args.check else 0
+
+
+def _check_in_browser(report: Path) -> int:
+    """Open the report in headless Chromium: the numbers it shows must be the run's
+    (those of the summary), no page may reach another host; a screenshot is kept."""
+    from reports.browser import ChromiumMissing, check_report
+    from reports.summary_page import DATA
+
+    try:
+        totals = json.loads((report / DATA).read_text(encoding="utf-8"))["totals"]
+        check = check_report(report, expect=totals, screenshot=report / "screenshot.png")
+    except ChromiumMissing as exc:
+        print(f"browser check skipped: {exc}")
+        return 0
+    for problem in check.problems:
+        print(f"browser check: {problem}", file=sys.stderr)
+    if check.problems:
+        return 1
+    shown = ", ".join(f"{k} {v}" for k, v in check.report_counts.items())
+    print(f"browser check: ok ({shown}); screenshots: {', '.join(map(str, check.screenshots))}")
     return 0
 
 
@@ -641,6 +662,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--single-file",
         action="store_true",
         help="one self-contained HTML file that opens from disk",
+    )
+    report.add_argument(
+        "--check",
+        action="store_true",
+        help="open the rendered report in headless Chromium and check that it shows the "
+        "run's numbers and reaches no other host; keeps OUT/screenshot.png",
     )
     report.add_argument(
         "--junit",

@@ -538,3 +538,23 @@ def test_find_chromium_prefers_the_override(
     (tmp_path / "google-chrome").chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
     assert find_chromium() == str(tmp_path / "google-chrome")
+
+
+@pytest.mark.usefixtures("chromium", "pristine")
+def test_report_command_checks_in_the_browser(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``conformance report --check``: the rendered numbers are the run's (as the
+    summary counted them); without Chromium the check says so and is skipped."""
+    from conformance.cli import main
+
+    results = write_results(tmp_path / "results", TESTS)
+    out = tmp_path / "out"
+    assert main(["report", str(results), "-o", str(out), "--check"]) == 0
+    said = capsys.readouterr().out
+    assert "browser check: ok (total 7," in said
+    assert (out / "screenshot.png").is_file()
+
+    monkeypatch.setenv("CONFORMANCE_CHROMIUM", str(tmp_path / "no-chromium"))
+    assert main(["report", str(results), "-o", str(out), "--check"]) == 0
+    assert "browser check skipped: Chromium not found" in capsys.readouterr().out
