@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.emulators.bc26 import Bc26Emulator
+from tests.fault_runs import FaultRun, FaultRuns, selected
 from tests.test_faults import _matches
 
 pytest_plugins = ["pytester"]
@@ -42,19 +43,40 @@ def test_every_fault_switch_is_covered() -> None:
     assert set(RED) == set(Bc26Emulator.FAULTS)
 
 
+#: the BC26 suites
+SUITES = ("--pyargs", "suites.bc26")
+#: faults per inner run
+BATCH = 5
+
+
 def test_clean_emulator_is_green(pytester: pytest.Pytester) -> None:
-    rec = pytester.inline_run("--device=emu:bc26", "-p", "no:cacheprovider", "-k", "bc26")
+    rec = pytester.inline_run("--device=emu:bc26", "-p", "no:cacheprovider", *SUITES)
     passed, _, failed = rec.listoutcomes()
     assert [r.nodeid for r in failed] == []
     assert len(passed) >= 45
 
 
+def _fault_run(fault: str) -> FaultRun:
+    """*fault* on its own BC26, running every test of the functions it names."""
+    functions = {p.partition("[*")[0] for p in RED[fault]}
+    return FaultRun(
+        fault,
+        (f"emu:bc26?fault={fault}&async_timeout=3",),
+        lambda nodeid: nodeid.split("::")[-1].partition("[")[0] in functions,
+    )
+
+
+@pytest.fixture(scope="module")
+def runs(request: pytest.FixtureRequest) -> FaultRuns:
+    return FaultRuns(map(_fault_run, RED), SUITES, size=BATCH, selected=selected(request))
+
+
 @pytest.mark.parametrize("fault", sorted(RED))
-def test_fault_turns_the_matching_tests_red(pytester: pytest.Pytester, fault: str) -> None:
-    functions = sorted({p.partition("[*")[0] for p in RED[fault]})
-    rec = pytester.inline_run(f"--device=emu:bc26?fault={fault}&async_timeout=3", "-p",
-                              "no:cacheprovider", "-k", " or ".join(functions))  # fmt: skip
-    passed, _, failed = rec.listoutcomes()
+def test_fault_turns_the_matching_tests_red(
+    pytester: pytest.Pytester, runs: FaultRuns, fault: str
+) -> None:
+    outcome = runs.outcome(pytester, fault)
+    passed, failed = outcome.passed, outcome.failed
     assert [r.nodeid for r in failed if r.when != "call"] == [], "findings, not errors"
     red = {r.nodeid for r in failed}
     for pattern in RED[fault]:

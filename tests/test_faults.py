@@ -5,11 +5,14 @@ while the clean emulator is green."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from conformance import emulators
 from conformance.emulators.camera import CameraEmulator
+from tests.fault_runs import FaultRun, FaultRuns, selected
+from tests.suite_runs import failing, start
 
 pytest_plugins = ["pytester"]
 
@@ -158,32 +161,54 @@ def _matches(nodeid: str, pattern: str) -> bool:
     return base == function and fragment in _DEVICE_ID.sub("", params)
 
 
-def _run(pytester: pytest.Pytester, devices: list[str], *args: str) -> pytest.HookRecorder:
-    return pytester.inline_run(*[f"--device={d}" for d in devices], "-p", "no:cacheprovider",
-                               *args)  # fmt: skip
+#: the camera suites (no other suite takes a VISCA device)
+SUITES = ("--pyargs", "suites.visca", "suites.visca_ip")
+#: faults per inner run
+BATCH = 8
 
 
-def test_clean_emulators_are_green(pytester: pytest.Pytester) -> None:
-    rec = _run(pytester, ["emu:visca?timeout=0.5", "emu:visca-ip?timeout=0.5"])
-    passed, _, failed = rec.listoutcomes()
-    assert [r.nodeid for r in failed] == []
-    assert len(passed) > 250
-    # with a model named, the model-aware tests run (and the clean emulator passes them)
-    rec = _run(pytester, ["emu:visca?model=CAM550"], "-k", "does_not_claim")
-    passed, _, failed = rec.listoutcomes()
-    assert passed and not failed
+def test_clean_emulators_are_green(tmp_path: Path) -> None:
+    """Each clean camera in pytest processes of its own, side by side (the longer
+    VISCA-over-IP run split in two by ``-k`` and its negation, so every test runs
+    once, each half on its own camera)."""
+    visca, visca_ip = "emu:visca?timeout=0.5", "emu:visca-ip?timeout=0.5"
+    runs = [
+        start(tmp_path, "visca", [visca], *SUITES),
+        start(tmp_path, "visca-ip-errors", [visca_ip], *SUITES, "-k", "test_errors"),
+        start(tmp_path, "visca-ip-others", [visca_ip], *SUITES, "-k", "not test_errors"),
+        # with a model named, the model-aware tests run (and the clean emulator passes them)
+        start(tmp_path, "model", ["emu:visca?model=CAM550"], *SUITES, "-k", "does_not_claim"),
+    ]
+    try:
+        *cameras, model = [run.outcomes() for run in runs]
+    finally:
+        for run in runs:
+            run.stop()
+    every = {name: outcome for outcomes in cameras for name, outcome in outcomes.items()}
+    assert failing(every) == [], "\n".join(run.tail() for run in runs[:-1])
+    assert sum(outcome == "passed" for outcome in every.values()) > 250
+    assert failing(model) == [] and "passed" in model.values(), runs[-1].tail()
+
+
+def _fault_run(fault: str) -> FaultRun:
+    """*fault* on its own cameras, running the tests its patterns name."""
+    emulators, extra, patterns = RED[fault]
+    uris = tuple(f"emu:{e}?fault={fault}&timeout=0.3&motion_timeout=1{extra}" for e in emulators)
+    return FaultRun(fault, uris, lambda nodeid: any(_matches(nodeid, p) for p in patterns))
+
+
+@pytest.fixture(scope="module")
+def runs(request: pytest.FixtureRequest) -> FaultRuns:
+    return FaultRuns(map(_fault_run, RED), SUITES, size=BATCH, selected=selected(request))
 
 
 @pytest.mark.parametrize("fault", sorted(RED))
-def test_fault_turns_the_matching_tests_red(pytester: pytest.Pytester, fault: str) -> None:
-    emulators, extra, patterns = RED[fault]
-    selection = " or ".join(
-        f"({function} and {fragment})" if fragment else function
-        for function, _, fragment in (p.partition("[*") for p in patterns)
-    )
-    uris = [f"emu:{e}?fault={fault}&timeout=0.3&motion_timeout=1{extra}" for e in emulators]
-    rec = _run(pytester, uris, "-k", selection)
-    passed, _, failed = rec.listoutcomes()
+def test_fault_turns_the_matching_tests_red(
+    pytester: pytest.Pytester, runs: FaultRuns, fault: str
+) -> None:
+    patterns = RED[fault][2]
+    outcome = runs.outcome(pytester, fault)
+    passed, failed = outcome.passed, outcome.failed
     errors = [r.nodeid for r in failed if r.when != "call"]
     assert errors == [], "a fault must give findings (failed), not errors"
     red = {r.nodeid for r in failed}

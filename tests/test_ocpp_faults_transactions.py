@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ocpp_faults import check_red
+from tests.fault_runs import FaultRuns
+from tests.ocpp_faults import check_red, fault_runs
 
 pytest_plugins = ["pytester"]
 
@@ -59,6 +60,13 @@ RED: dict[str, list[str]] = {
 }  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def runs(request: pytest.FixtureRequest) -> FaultRuns:
+    return fault_runs(request, RED)
+
+
 @pytest.mark.parametrize("fault", sorted(RED))
-def test_fault_turns_the_matching_tests_red(pytester: pytest.Pytester, fault: str) -> None:
-    check_red(pytester, fault, RED[fault])
+def test_fault_turns_the_matching_tests_red(
+    pytester: pytest.Pytester, runs: FaultRuns, fault: str
+) -> None:
+    check_red(fault, RED[fault], runs.outcome(pytester, fault))

@@ -10,9 +10,6 @@ JUnit XML, so that the four full runs take the time of one.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -26,6 +23,7 @@ from conformance.emulators.camera_pelco import EXTENDED, PelcoEndpoint
 from conformance.emulators.hosting import EmulatorHost
 from dissectors import pelco, pelco_d, pelco_p
 from suites.pelco_common import PelcoSuite
+from tests.suite_runs import start
 
 pytest_plugins = ["pytester"]
 
@@ -72,37 +70,18 @@ EXPECTED_RED: dict[str, set[str]] = {
 COUNTS = {D: 31, P: 32}
 
 
-def _outcomes(xml: Path, query: str) -> dict[str, str]:
-    """Test name (device id without *query*) -> passed, failed, error or skipped."""
-    out = {}
-    for case in ET.parse(xml).iter("testcase"):
-        kinds = {child.tag for child in case}
-        outcome = next((k for k in ("error", "failure", "skipped") if k in kinds), "passed")
-        name = case.get("name", "").replace(f"?{query}", "")
-        out[name] = {"failure": "failed"}.get(outcome, outcome)
-    return out
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
-    """The clean run and one run per fault, started together; run -> outcomes."""
+    """The clean run and one run per fault, started together; run -> outcomes
+    (test names without the run's query)."""
     where = tmp_path_factory.mktemp("pelco-runs")
     queries = {"clean": BOUNDS, **{f: f"fault={f}&{BOUNDS}" for f in EXPECTED_RED}}
-    started = []
-    for run, query in queries.items():
-        log = (where / f"{run}.log").open("wb")
-        args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--device={D}?{query}",
-                f"--device={P}?{query}", f"--junitxml={where / run}.xml",
-                f"--alluredir={where / run}-allure", *PATHS]  # fmt: skip
-        process = subprocess.Popen(args, cwd=where, stdout=log, stderr=subprocess.STDOUT)
-        started.append((run, query, process, log))
-    results = {}
-    for run, query, process, log in started:
-        process.wait(timeout=120)
-        log.close()
-        assert (where / f"{run}.xml").exists(), (where / f"{run}.log").read_text()
-        results[run] = _outcomes(where / f"{run}.xml", query)
-    return results
+    started = {r: start(where, r, [f"{D}?{q}", f"{P}?{q}"], *PATHS) for r, q in queries.items()}
+    try:
+        return {run: started[run].outcomes(f"?{q}", timeout=120) for run, q in queries.items()}
+    finally:
+        for suite in started.values():
+            suite.stop()
 
 
 def test_clean_emulators_run_every_pelco_test_green(runs: dict[str, dict[str, str]]) -> None:

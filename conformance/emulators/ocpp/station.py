@@ -20,7 +20,7 @@ Choices where the specification leaves room, documented once:
   than ``MIN_TIMEOUT_S`` real seconds.  Timestamps in messages are real UTC plus the
   offset learned from the CSMS's currentTime (B01.FR.06, G02.FR.06).
 * BootNotification without an answer is resent after ``BOOT_RETRY_S``; a Pending or
-  Rejected interval of 0 is replaced by ``OWN_BOOT_INTERVAL_S`` (B02.FR.07, B03.FR.05).
+  Rejected interval of 0 is replaced by ``BOOT_RETRY_S`` (B02.FR.07, B03.FR.05).
 * A reboot takes ``REBOOT_S``; after a reset executed at once the boot reason is
   RemoteReset, after one that was Scheduled it is ScheduledReset; a power cycle
   boots with PowerUp.  An EVSE reset (evseId) ends that EVSE's transactions only.
