@@ -378,6 +378,16 @@ def body(variant: Variant, name: str, **params: Any) -> bytes:
 # ---------------------------------------------------------------- decoding
 
 
+def aligned(variant: Variant, frame: bytes) -> bool:
+    """Framing bytes in place and the checksum (or a known dialect's) right: *frame*
+    is aligned on a real frame, as a stream reader resynchronising needs to know
+    (the same rules as :func:`_frame_problems`, without building the messages)."""
+    if any(frame[number - 1] != value for number, value, _ in variant.framing):
+        return False
+    sums = [variant.checksum, *(compute for _, compute in variant.checksum_dialects)]
+    return any(frame[-1] == compute(frame) for compute in sums)
+
+
 def _frame_problems(variant: Variant, frame: bytes) -> list[str]:
     """Length, framing bytes and checksum of one frame (§3.2.2 / §3.2.3)."""
     sec = variant.section

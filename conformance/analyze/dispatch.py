@@ -28,7 +28,7 @@ class _Unavailable:
     """Stands in for an analyser that cannot be loaded: one NOTE, bytes ignored."""
 
     def __init__(self, analysis: Analysis, conversation: Conversation, why: str) -> None:
-        analysis.add_once(
+        analysis.add(
             Finding(
                 NOTE,
                 f"{conversation.protocol}.unavailable",
@@ -36,7 +36,8 @@ class _Unavailable:
                 f"{conversation.protocol.upper()} analysis not available ({why})",
                 conversation.key,
                 party="",  # the analysis itself, not a side of the conversation
-            )
+            ),
+            once=True,
         )
 
     def data(self, from_client: bool, payload: bytes, frame: int, time: float) -> None:

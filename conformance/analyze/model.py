@@ -310,28 +310,25 @@ class Analysis:
             conv = self.conversations[key] = Conversation(protocol, key, client, server)
         return conv
 
-    def add(self, finding: Finding) -> None:
-        """Record *finding*; beyond FINDINGS_PER_CHECK of the same check in the
-        same conversation it is only counted."""
+    def add(self, finding: Finding, *, once: bool = False) -> bool:
+        """Record *finding* (*once*: unless its check already fired in its
+        conversation); beyond FINDINGS_PER_CHECK of the same check in the same
+        conversation it is only counted.  Returns whether it was recorded."""
+        slot = (finding.conversation, finding.check)
+        seen = self._per_check.get(slot, 0)
+        if once and seen:
+            return False
         self._totals[finding.kind] = self._totals.get(finding.kind, 0) + 1
         self._by_check[finding.check] = self._by_check.get(finding.check, 0) + 1
         if finding.kind == VIOLATION:
             by_party = self._violations_by_party
             by_party[finding.party] = by_party.get(finding.party, 0) + 1
-        slot = (finding.conversation, finding.check)
-        seen = self._per_check.get(slot, 0)
         self._per_check[slot] = seen + 1
         if seen < FINDINGS_PER_CHECK:
             self.findings.append(finding)
         else:
             name = f"{finding.conversation}|{finding.check}"
             self.suppressed[name] = self.suppressed.get(name, 0) + 1
-
-    def add_once(self, finding: Finding) -> bool:
-        """Record *finding* unless its check already fired in its conversation."""
-        if (finding.conversation, finding.check) in self._per_check:
-            return False
-        self.add(finding)
         return True
 
     def count(self, kind: str) -> int:

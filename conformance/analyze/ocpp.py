@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +45,7 @@ from conformance.analyze.ocpp_checks import (
 )
 from conformance.analyze.tcp import StreamHandler
 from conformance.ocpp import schemas
+from conformance.ocpp.device_model import IDENTIFIER_STRING, PASSWORD_MIN
 from conformance.ocpp.security import identity_from_path
 from dissectors import websocket as ws
 from dissectors.http_upgrade import (
@@ -65,9 +65,6 @@ PROTOCOL = "ocpp"
 TLS_RECORD = b"\x16\x03"
 #: Part 4 §3.1.1: the identity is at most 48 characters of identifierString, without ':'
 MAX_IDENTITY = 48
-_IDENTIFIER = re.compile(r"[A-Za-z0-9*\-_=+|@.]+")
-#: A00.FR.205: a BasicAuthPassword has at least 16 characters
-MIN_PASSWORD = 16
 #: bytes of a frame header shown in a finding
 HEADER_BYTES = 14
 
@@ -212,10 +209,7 @@ class OcppStream:
             expected,
             party,
         )
-        if once:
-            self.analysis.add_once(finding)
-        else:
-            self.analysis.add(finding)
+        self.analysis.add(finding, once=once)
 
     def _line(self, from_client: bool, line: str, *, count: bool) -> None:
         line = clip(f"{'→' if from_client else '←'} {line}", LINE_LIMIT)
@@ -315,7 +309,7 @@ class OcppStream:
             problem = "the request path has no station identity as its last segment"
         elif len(station) > MAX_IDENTITY:
             problem = f"station identity of {len(station)} characters (at most {MAX_IDENTITY})"
-        elif ":" in station or not _IDENTIFIER.fullmatch(station):
+        elif ":" in station or not IDENTIFIER_STRING.fullmatch(station):
             problem = "station identity has characters outside identifierString, or a ':'"
         if problem:
             self._add(
@@ -365,15 +359,15 @@ class OcppStream:
                 party=STATION,
                 expected="username equal to the identity in the connection URL",
             )
-        if len(password) < MIN_PASSWORD:
+        if len(password) < PASSWORD_MIN:
             self._add(
                 VIOLATION,
                 "ocpp.basic-auth",
                 "A00.FR.205",
-                f"Basic authentication password shorter than {MIN_PASSWORD} characters "
+                f"Basic authentication password shorter than {PASSWORD_MIN} characters "
                 "(value not shown)",
                 party=STATION,
-                expected=f"a password of {MIN_PASSWORD} to 64 characters",
+                expected=f"a password of {PASSWORD_MIN} to 64 characters",
             )
 
     def _on_response(self, response: HttpResponse) -> None:

@@ -270,10 +270,8 @@ class OcppChecks:
             self._deferred.append((depends, finding))
             if len(self._deferred) > MAX_CALLS:
                 self._resolve(self._deferred.pop(0))
-        elif once:
-            self.analysis.add_once(finding)
         else:
-            self.analysis.add(finding)
+            self.analysis.add(finding, once=once)
 
     def _resolve(self, item: tuple[bool, Finding]) -> None:
         depends, finding = item

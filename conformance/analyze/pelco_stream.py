@@ -23,15 +23,6 @@ def _pelco_decode(protocol: str, frame: bytes) -> Decoded:
     return pelco_decoder(protocol)(frame)
 
 
-def _pelco_framed(variant: pelco.Variant, frame: bytes) -> bool:
-    """Start/end bytes in place and the checksum (or a known dialect's) right:
-    *frame* is aligned on a real frame."""
-    if any(frame[number - 1] != value for number, value, _ in variant.framing):
-        return False
-    sums = [variant.checksum, *(compute for _, compute in variant.checksum_dialects)]
-    return any(frame[-1] == compute(frame) for compute in sums)
-
-
 class PelcoStream(Stream):
     """Pelco-D or Pelco-P frames in a byte stream; the controller speaks, the camera
     (in AVer's tables) never answers."""
@@ -66,7 +57,7 @@ class PelcoStream(Stream):
             if len(buf) < length:
                 return
             frame = bytes(buf[:length])
-            if not _pelco_framed(self.rules, frame):
+            if not pelco.aligned(self.rules, frame):
                 later = self._realign(buf, final)
                 if later is None:
                     return  # wait for the bytes that decide
@@ -85,7 +76,7 @@ class PelcoStream(Stream):
                 continue
             if len(buf) < i + self.length:
                 return 0 if final else None
-            if _pelco_framed(self.rules, bytes(buf[i : i + self.length])):
+            if pelco.aligned(self.rules, bytes(buf[i : i + self.length])):
                 return i
         return 0
 

@@ -202,7 +202,7 @@ class Reassembler:
         self, conn: _Connection, from_client: bool, side: _Direction, seg: _Segment
     ) -> None:
         if seg.truncated:
-            self.analysis.add_once(
+            self.analysis.add(
                 Finding(
                     CAPTURE,
                     "capture.snaplen",
@@ -213,7 +213,8 @@ class Reassembler:
                     seg.frame,
                     seg.time,
                     party="",
-                )
+                ),
+                once=True,
             )
         assert side.next is not None
         if _delta(seg.seq, side.next) > 0:

@@ -55,10 +55,7 @@ _VISCA_TYPES = frozenset((vip.COMMAND, vip.INQUIRY, vip.REPLY, vip.DEVICE_SETTIN
 _TYPES = frozenset(vip.PAYLOAD_TYPES)
 _COMMAND_KINDS = frozenset((vm.COMMAND, vm.CANCEL, vm.BROADCAST))
 _REPLY_TYPE_EXPECTED = "payload type 0111 (VISCA reply)"
-_CONTROL_ERRORS = {
-    vip.SEQUENCE_ERROR: "Sequence_Error",
-    vip.MESSAGE_TYPE_ERROR: "Message_Type_Error",
-}
+_CONTROL_ERRORS = {p: name for p, name in vip.CONTROL_PAYLOADS.items() if p != vip.RESET}
 
 
 @dataclass(slots=True)
@@ -779,8 +776,5 @@ class ViscaIpAnalyser:
         finding = Finding(
             kind, check, requirement, summary, conv.key, frame, time, data, decoded, expected, party
         )
-        if once:
-            self.analysis.add_once(finding)
-        else:
-            self.analysis.add(finding)
+        self.analysis.add(finding, once=once)
         return finding

@@ -35,16 +35,15 @@ REPLIES = (ACK, COMPLETION, ANSWER, ERROR)
 #: what a reply that answers the wrong request should have been
 REPLY_EXPECTED = "ACK then Completion for a command, the answer for an inquiry"
 
-#: error codes (``y0 6z ee FF``) that say a malformed or unsupported message
-#: crossed the wire; the others (buffer full, cancelled, no socket, not
-#: executable) are the camera's state, not a breach of the spec
-MALFORMED_ERRORS = {0x01: "Message_Length_Error", 0x02: "Syntax_Error"}
-ERROR_NAMES = {
-    **MALFORMED_ERRORS,
-    0x03: "Command_Buffer_Full",
-    0x04: "Command_Canceled",
-    0x05: "No_Socket",
-    0x41: "Command_Not_Executable",
+#: error code (``y0 6z ee FF``) -> name, from the error rows of the VISCA table
+ERROR_NAMES = {int(r.packet.tokens[2], 16): r.name for r in table.REPLIES if r.group == "Error"}
+#: error codes that say a malformed or unsupported message crossed the wire; the
+#: others (buffer full, cancelled, no socket, not executable) are the camera's
+#: state, not a breach of the spec
+MALFORMED_ERRORS = {
+    code: name
+    for code, name in ERROR_NAMES.items()
+    if name in ("Message_Length_Error", "Syntax_Error")
 }
 
 

@@ -281,7 +281,7 @@ class ViscaStream(Stream):
         since = req.time if what == "reply" else (req.acked or req.time)
         if at_end and (not self.timed or self._time - since <= bound):
             self._not_captured += 1
-            self.analysis.add_once(
+            self.analysis.add(
                 Finding(
                     CAPTURE,
                     "capture.ends-before-reply",
@@ -294,7 +294,8 @@ class ViscaStream(Stream):
                     req.data,
                     req.msg.line,
                     party="",
-                )
+                ),
+                once=True,
             )
             return
         if what == "reply":

@@ -405,8 +405,8 @@ VARIABLES: tuple[VariableDef, ...] = (
 _INT_RE = re.compile(r"0|-?[1-9][0-9]*")
 _DEC_RE = re.compile(r"-?[0-9]+(\.[0-9]{1,6})?")  # Part 2 §2: at most 6 decimals to the CS
 _DT_RE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,3})?([Zz]|[+-]\d{2}:\d{2})")
-_IDENT_RE = re.compile(r"[A-Za-z0-9*\-_=:+|@.]*")  # identifierString character set
-_PASSWORD_MIN = 16  # A00.FR.205: passwordString of at least 16 characters
+IDENTIFIER_STRING = re.compile(r"[A-Za-z0-9*\-_=:+|@.]*")  # identifierString character set
+PASSWORD_MIN = 16  # A00.FR.205: passwordString of at least 16 characters
 
 
 class _Invalid(ValueError):
@@ -471,10 +471,10 @@ def validate_value(d: VariableDef, value: str) -> str:
         if d.max_elements is not None and len(members) > d.max_elements:
             raise _Invalid("TooManyElements", f"{d.shortcut}: more than {d.max_elements}")
         value = ",".join(members)
-    elif d.string_format == "identifierString" and not _IDENT_RE.fullmatch(value):
+    elif d.string_format == "identifierString" and not IDENTIFIER_STRING.fullmatch(value):
         raise _Invalid("InvalidValue", f"{d.shortcut}: not an identifierString")
-    elif d.string_format == "passwordString" and len(value) < _PASSWORD_MIN:
-        raise _Invalid("InvalidValue", f"{d.shortcut}: shorter than {_PASSWORD_MIN}")
+    elif d.string_format == "passwordString" and len(value) < PASSWORD_MIN:
+        raise _Invalid("InvalidValue", f"{d.shortcut}: shorter than {PASSWORD_MIN}")
     textual = t in ("string", "OptionList", "MemberList", "SequenceList")
     if textual and d.max is not None and len(value) > d.max:
         raise _Invalid("TooLargeElement", f"{d.shortcut}: longer than {d.max:g}")
